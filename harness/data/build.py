@@ -1,0 +1,145 @@
+"""Write the dataset folder: parquet configs, the dataset card and MANIFEST.json.
+
+The build is deterministic (same seeds and references → same bytes) and atomic: everything is
+written into a temporary sibling folder which replaces the target only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from harness import __version__
+from harness.data.clean import Document
+
+DATASET_NAME = "zh-llm-news-eval"
+
+# Known metadata fields get their own column; anything else goes into `extra` (JSON).
+METADATA_COLUMNS = ("title", "subtitle", "author", "source", "url", "publisher_summary", "sidebar")
+
+
+def documents_rows(docs: Iterable[Document]) -> list[dict]:
+    rows = []
+    for d in docs:
+        extra = {k: v for k, v in sorted(d.metadata.items()) if k not in METADATA_COLUMNS and k != "keywords"}
+        rows.append(
+            {
+                "id": d.id,
+                **{c: d.metadata.get(c) for c in METADATA_COLUMNS},
+                "keywords": list(d.metadata.get("keywords", [])),
+                "script": d.script,
+                "text": d.text,
+                "text_simplified": d.text_simplified,
+                "paragraph_ids": [d.paragraph_id(i) for i in range(1, len(d.paragraphs) + 1)],
+                "segment_ids": [s.id for s in d.segments],
+                "source_file": d.source_file,
+                "source_sha256": d.source_sha256,
+                "extra": json.dumps(extra, ensure_ascii=False, sort_keys=True),
+            }
+        )
+    return rows
+
+
+def segments_rows(docs: Iterable[Document]) -> list[dict]:
+    return [
+        {
+            "id": s.id,
+            "doc_id": s.doc_id,
+            "paragraph": s.paragraph,
+            "sentence": s.sentence,
+            "zh": s.zh,
+            "zh_simplified": s.zh_simplified,
+        }
+        for d in docs
+        for s in d.segments
+    ]
+
+
+def write_parquet(rows: list[dict], path: Path, schema) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(rows, schema=schema)
+    # Fixed writer options so that bytes depend only on the rows (and the pyarrow version).
+    pq.write_table(table, path, compression="zstd", use_dictionary=False, write_statistics=False)
+
+
+def schemas():
+    import pyarrow as pa
+
+    string, strings = pa.string(), pa.list_(pa.string())
+    return {
+        "documents": pa.schema(
+            [("id", string), *[(c, string) for c in METADATA_COLUMNS], ("keywords", strings), ("script", string),
+             ("text", string), ("text_simplified", string), ("paragraph_ids", strings), ("segment_ids", strings),
+             ("source_file", string), ("source_sha256", string), ("extra", string)]
+        ),
+        "segments": pa.schema(
+            [("id", string), ("doc_id", string), ("paragraph", pa.int32()), ("sentence", pa.int32()),
+             ("zh", string), ("zh_simplified", string)]
+        ),
+    }
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(folder: Path, docs: list[Document], extra_versions: dict[str, str]) -> None:
+    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != "MANIFEST.json"}
+    manifest = {
+        "dataset": DATASET_NAME,
+        "harness_version": __version__,
+        "seeds": {d.source_file: d.source_sha256 for d in docs},
+        "files": files,
+        "built_with": extra_versions,
+    }
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    return {name: version(name) for name in ("pyarrow", "opencc")}
+
+
+def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
+    """Call ``fill(tmp)`` on a fresh sibling folder, then swap it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    try:
+        fill(tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f"{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    tmp.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_dataset(seeds_dir: Path, out_dir: Path) -> dict[str, int]:
+    """Clean the seeds and write the dataset folder; returns rows per config."""
+    from harness.data.card import render_card
+    from harness.data.seeds import load_documents
+
+    docs = load_documents(seeds_dir)  # every input error surfaces here, before any write
+    tables = {"documents": documents_rows(docs), "segments": segments_rows(docs)}
+    built_with = versions()
+
+    def fill(folder: Path) -> None:
+        for name, schema in schemas().items():
+            write_parquet(tables[name], folder / f"{name}.parquet", schema)
+        (folder / "README.md").write_text(render_card(docs, {k: len(v) for k, v in tables.items()}), encoding="utf-8")
+        write_manifest(folder, docs, built_with)
+
+    atomic_write_dir(out_dir, fill)
+    return {name: len(rows) for name, rows in tables.items()}
