@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import typer
 
@@ -16,67 +15,29 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Build and inspect the dataset made from seeds/.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
-
-SEEDS_OPT = typer.Option(Path("seeds"), "--seeds", help="Folder with the five seed articles.")
 
 
-@data_app.command("build")
-def data_build(
-    seeds: Path = SEEDS_OPT,
-    out: Path = typer.Option(Path("data"), "--out", help="Dataset folder to (re)write atomically."),
-) -> None:
-    """Clean the seeds, segment them and write OUT as a Hugging Face dataset (parquet + card + MANIFEST).
+def _register_commands() -> None:
+    """Every module in harness.commands registers itself, ordered by its ORDER.
 
-    The build is deterministic: two builds give byte-identical files. On any bad input the
-    previous OUT is left untouched.
+    A module either has NAME and a Typer ``app`` (a command group such as `harness data ...`)
+    or a ``register(app)`` function that adds top-level commands (`harness score`). Modules are
+    light: heavy libraries are imported inside the commands, so `harness --help` stays instant.
     """
-    from harness.data.build import build_dataset
+    import importlib
+    import pkgutil
 
-    counts = build_dataset(seeds, out)
-    typer.echo(f"wrote {out}/: " + ", ".join(f"{name} {n} rows" for name, n in counts.items()))
+    import harness.commands as package
 
-
-@data_app.command("show")
-def data_show(doc_id: str = typer.Argument(..., help="Document id, e.g. 000."), seeds: Path = SEEDS_OPT) -> None:
-    """Print a document's cleaned text, one segment per line with its id."""
-    from harness.data.seeds import load_document
-
-    doc = load_document(seeds, doc_id)
-    for key in ("title", "subtitle", "author", "source", "url"):
-        if doc.metadata.get(key):
-            typer.echo(f"# {key}: {doc.metadata[key]}")
-    typer.echo(f"# script: {doc.script}  paragraphs: {len(doc.paragraphs)}  segments: {len(doc.segments)}")
-    for paragraph in doc.paragraphs:
-        typer.echo("")
-        for seg in paragraph:
-            typer.echo(f"{seg.id}  {seg.zh}")
+    modules = [importlib.import_module(f"{package.__name__}.{m.name}") for m in pkgutil.iter_modules(package.__path__)]
+    for module in sorted(modules, key=lambda m: (getattr(m, "ORDER", 100), m.__name__)):
+        if hasattr(module, "register"):
+            module.register(app)
+        else:
+            app.add_typer(module.app, name=module.NAME)
 
 
-@data_app.command("report")
-def data_report(
-    seeds: Path = SEEDS_OPT,
-    doc: str = typer.Option(None, "--doc", help="Only this document id."),
-) -> None:
-    """Show, per document, what each cleaning rule removed or changed (counts and text)."""
-    from harness.data.seeds import load_document, load_documents
-
-    docs = [load_document(seeds, doc)] if doc else load_documents(seeds)
-    for d in docs:
-        typer.echo(f"== {d.id} ({d.source_file}, script {d.script})")
-        for result in d.applied:
-            if not result.count:
-                continue
-            rule = result.rule
-            action = f"→ {rule.repl!r}" if rule.repl else "removed"
-            target = f" → metadata.{rule.field}" if rule.field else ""
-            typer.echo(f"  [{rule.name}] {result.count}× {action}{target}: {rule.why}")
-            for text in result.removed[:20]:
-                shown = text if len(text) <= 120 else text[:100] + f"… ({len(text)} chars)"
-                typer.echo(f"      {shown!r}")
-            if result.count > 20:
-                typer.echo(f"      … and {result.count - 20} more")
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> None:
