@@ -1,0 +1,1 @@
+"""Generation backends behind one interface (`harness.generate.base.Backend`)."""

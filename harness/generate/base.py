@@ -1,0 +1,101 @@
+"""The one interface every generation backend implements.
+
+The pipeline asks a task for a `Prompt` per item, lets the backend `render` it into the exact
+string the model receives (chat template or plain text), fits it into the model's context
+(`count_tokens`, truncating the source by a documented rule), then hands batches of `Rendered`
+requests to `generate`, which yields one `Completion` per request as it finishes (in any order).
+Backends never see the config file, the cache or the results folder.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+STOP_REASONS = ("eos", "max_new_tokens", "stop", "none")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A task's prompt in both forms; the backend picks the one its model takes."""
+
+    messages: tuple[tuple[str, str], ...]  # (role, content) pairs for chat models
+    plain: str  # the same request as plain text, for base models and `chat_template: none`
+
+
+@dataclass(frozen=True)
+class Request:
+    """One item to generate for."""
+
+    id: str  # the item id (document, segment or paragraph id)
+    prompt: Prompt
+    source: str  # the item's source text; baselines read it, models get it only through the prompt
+    references: tuple[str, ...] = ()  # read only by the `reference` baseline (human ceiling)
+    max_new_tokens: int = 256
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A request after rendering and fitting into the context: what the model really receives."""
+
+    request: Request
+    text: str  # the exact string given to the model (chat template applied, or plain)
+    input_tokens: int  # tokens of `text` under the model's tokenizer (0 for baselines)
+    truncated: bool  # True when the source was cut to fit the context
+
+
+@dataclass(frozen=True)
+class Completion:
+    id: str
+    raw: str  # the model's text before any post-processing
+    output_tokens: int  # 0 for baselines
+    stop_reason: str  # one of STOP_REASONS
+    latency_s: float  # wall time of the batch this completion came from, divided by its size
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    do_sample: bool = False
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+
+@dataclass
+class BackendInfo:
+    """What a backend reports about itself after loading (goes into the manifest)."""
+
+    engine: str  # e.g. "transformers", "llama.cpp", "openai", "baseline"
+    details: dict = field(default_factory=dict)  # e.g. resolved batch size, dtype, device
+
+
+class Backend(ABC):
+    """A loaded model (or baseline) that turns rendered prompts into completions."""
+
+    #: Maximum tokens of prompt + output, or None when the backend has no limit (baselines).
+    context_length: int | None = None
+
+    @abstractmethod
+    def identity(self) -> dict:
+        """JSON-serialisable identity hashed into the cache key: name, revision, weights hash or
+        resolved commit, engine and every setting that changes outputs. Never a secret."""
+
+    def render(self, prompt: Prompt) -> str:
+        """The exact string the model receives. Default: the plain prompt."""
+        return prompt.plain
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` under the model's tokenizer (0 for backends without one)."""
+        return 0
+
+    @abstractmethod
+    def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
+        """Yield one Completion per rendered request, as they finish."""
+
+    def info(self) -> BackendInfo:
+        return BackendInfo(engine=type(self).__name__)
+
+    def close(self) -> None:
+        """Release memory, subprocesses or connections."""
