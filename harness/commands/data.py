@@ -17,16 +17,20 @@ SEEDS_OPT = typer.Option(Path("seeds"), "--seeds", help="Folder with the five se
 @app.command("build")
 def data_build(
     seeds: Path = SEEDS_OPT,
+    references: Path = typer.Option(Path("references"), "--references",
+                                    help="Folder with the human references and GUIDELINES.md."),
     out: Path = typer.Option(Path("data"), "--out", help="Dataset folder to (re)write atomically."),
 ) -> None:
-    """Clean the seeds, segment them and write OUT as a Hugging Face dataset (parquet + card + MANIFEST).
+    """Clean the seeds, segment them, validate and join the references (as `harness refs check`)
+    and write OUT as a Hugging Face dataset (parquet configs + card + MANIFEST).
 
-    The build is deterministic: two builds give byte-identical files. On any bad input the
-    previous OUT is left untouched.
+    Deterministic: two builds give byte-identical files.
+
+    On any bad input: one line naming every offending id, and the previous OUT is left untouched.
     """
     from harness.data.build import build_dataset
 
-    counts = build_dataset(seeds, out)
+    counts = build_dataset(seeds, out, references)
     typer.echo(f"wrote {out}/: " + ", ".join(f"{name} {n} rows" for name, n in counts.items()))
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.data.clean import Document
+from harness.data.references import References
 
 DATASET_NAME = "zh-llm-news-eval"
 
@@ -59,6 +60,47 @@ def segments_rows(docs: Iterable[Document]) -> list[dict]:
     ]
 
 
+def summarization_rows(docs: Iterable[Document], refs: References) -> list[dict]:
+    return [
+        {
+            "doc_id": d.id,
+            "title": d.metadata.get("title"),
+            "script": d.script,
+            "text": d.text,
+            "text_simplified": d.text_simplified,
+            "summaries_zh": refs.summaries[d.id, "zh"].texts(),
+            "summaries_en": refs.summaries[d.id, "en"].texts(),
+            "publisher_summary": d.metadata.get("publisher_summary"),
+        }
+        for d in docs
+    ]
+
+
+def translation_rows(docs: Iterable[Document], refs: References) -> list[dict]:
+    english = refs.english()
+    return [
+        {"segment_id": s.id, "doc_id": s.doc_id, "zh": s.zh, "zh_simplified": s.zh_simplified, "en": english[s.id]}
+        for d in docs
+        for s in d.segments
+    ]
+
+
+def translation_paragraph_rows(docs: Iterable[Document], refs: References) -> list[dict]:
+    english = refs.english()
+    return [
+        {
+            "paragraph_id": d.paragraph_id(i),
+            "doc_id": d.id,
+            "segment_ids": [s.id for s in paragraph],
+            "zh": "".join(s.zh for s in paragraph),  # the paragraph line of `text`, exactly
+            "zh_simplified": "".join(s.zh_simplified for s in paragraph),
+            "en": " ".join(english[s.id] for s in paragraph),
+        }
+        for d in docs
+        for i, paragraph in enumerate(d.paragraphs, start=1)
+    ]
+
+
 def write_parquet(rows: list[dict], path: Path, schema) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -82,6 +124,18 @@ def schemas():
             [("id", string), ("doc_id", string), ("paragraph", pa.int32()), ("sentence", pa.int32()),
              ("zh", string), ("zh_simplified", string)]
         ),
+        "summarization": pa.schema(
+            [("doc_id", string), ("title", string), ("script", string), ("text", string),
+             ("text_simplified", string), ("summaries_zh", strings), ("summaries_en", strings),
+             ("publisher_summary", string)]
+        ),
+        "translation": pa.schema(
+            [("segment_id", string), ("doc_id", string), ("zh", string), ("zh_simplified", string), ("en", string)]
+        ),
+        "translation_paragraphs": pa.schema(
+            [("paragraph_id", string), ("doc_id", string), ("segment_ids", strings), ("zh", string),
+             ("zh_simplified", string), ("en", string)]
+        ),
     }
 
 
@@ -89,12 +143,22 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_manifest(folder: Path, docs: list[Document], extra_versions: dict[str, str]) -> None:
+def reference_digests(refs: References) -> dict[str, str]:
+    """sha256 of every reference file the build read, keyed by its path inside `references/`."""
+    folder = refs.folder
+    paths = [folder / "GUIDELINES.md", folder / "number_exceptions.yaml",
+             *(f.path for f in refs.summaries.values()),
+             *(p for t in refs.translations.values() for p in (t.path, t.meta_path))]
+    return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(paths)}
+
+
+def write_manifest(folder: Path, docs: list[Document], references: dict, extra_versions: dict[str, str]) -> None:
     files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != "MANIFEST.json"}
     manifest = {
         "dataset": DATASET_NAME,
         "harness_version": __version__,
         "seeds": {d.source_file: d.source_sha256 for d in docs},
+        "references": references,
         "files": files,
         "built_with": extra_versions,
     }
@@ -104,7 +168,8 @@ def write_manifest(folder: Path, docs: list[Document], extra_versions: dict[str,
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {name: version(name) for name in ("pyarrow", "opencc")}
+    # rouge-score and nltk (Porter stemmer) compute the human-agreement table of the card.
+    return {name: version(name) for name in ("pyarrow", "opencc", "rouge-score", "nltk")}
 
 
 def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
@@ -126,20 +191,35 @@ def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build_dataset(seeds_dir: Path, out_dir: Path) -> dict[str, int]:
-    """Clean the seeds and write the dataset folder; returns rows per config."""
-    from harness.data.card import render_card
+def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = None) -> dict[str, int]:
+    """Clean the seeds, join the validated references and write the dataset folder.
+
+    ``references_dir`` defaults to the `references/` folder beside ``seeds_dir`` (the repository
+    layout). Returns rows per config.
+    """
+    from harness.data.card import human_agreement, render_card
+    from harness.data.references import load_and_validate
     from harness.data.seeds import load_documents
 
-    docs = load_documents(seeds_dir)  # every input error surfaces here, before any write
-    tables = {"documents": documents_rows(docs), "segments": segments_rows(docs)}
+    # Every input error surfaces here, before any write.
+    docs = load_documents(seeds_dir)
+    refs = load_and_validate(references_dir if references_dir is not None else seeds_dir.parent / "references", docs)
+    tables = {
+        "documents": documents_rows(docs),
+        "segments": segments_rows(docs),
+        "summarization": summarization_rows(docs, refs),
+        "translation": translation_rows(docs, refs),
+        "translation_paragraphs": translation_paragraph_rows(docs, refs),
+    }
     built_with = versions()
+    card = render_card(docs, refs, human_agreement(docs, refs), {k: len(v) for k, v in tables.items()})
+    references = {"guideline_version": refs.guideline_version, "files": reference_digests(refs)}
 
     def fill(folder: Path) -> None:
         for name, schema in schemas().items():
             write_parquet(tables[name], folder / f"{name}.parquet", schema)
-        (folder / "README.md").write_text(render_card(docs, {k: len(v) for k, v in tables.items()}), encoding="utf-8")
-        write_manifest(folder, docs, built_with)
+        (folder / "README.md").write_text(card, encoding="utf-8")
+        write_manifest(folder, docs, references, built_with)
 
     atomic_write_dir(out_dir, fill)
     return {name: len(rows) for name, rows in tables.items()}

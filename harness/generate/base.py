@@ -33,6 +33,7 @@ class Request:
     source: str  # the item's source text; baselines read it, models get it only through the prompt
     references: tuple[str, ...] = ()  # read only by the `reference` baseline (human ceiling)
     max_new_tokens: int = 256
+    task: str = ""  # the task name, for backends whose output depends on it (the `file` backend)
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,25 @@ from functools import lru_cache
 
 from harness.errors import HarnessError
 
-# CJK Unified Ideographs + Extension A + Compatibility Ideographs.
-CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# CJK Unified Ideographs + Extension A + Compatibility Ideographs + Extensions B–F (plane 2).
+CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _CJK = re.compile(f"[{CJK_CHARS}]")
 _CHAR_TOKENS = re.compile(f"[{CJK_CHARS}]|[a-z0-9]+")
-_LATIN_TOKENS = re.compile(r"[a-z0-9]+")
+_LATIN_WORDS = re.compile(r"[a-z0-9]+")
 _ZH_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _EN_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])")
 
 
 class ScoringError(HarnessError):
-    """Scoring input that would give a meaningless number (e.g. Chinese scored as English)."""
+    """Scoring input that would give a meaningless number (e.g. Chinese scored as English).
+
+    ``role`` ("hypothesis of item" / "reference J of item") and ``item`` (1-based) say where,
+    ``detail`` what; `harness score` turns them into the file name and line.
+    """
+
+    def __init__(self, role: str, item: int, detail: str) -> None:
+        super().__init__(f"{role} {item}: {detail}")
+        self.role, self.item, self.detail = role, item, detail
 
 
 @lru_cache(maxsize=1)
@@ -34,23 +42,15 @@ def normalize_zh(text: str) -> str:
     return unicodedata.normalize("NFKC", _t2s().convert(text))
 
 
-def cjk_share(text: str) -> float:
-    """Share of CJK characters among the letters and digits of ``text`` (0 when it has none)."""
-    alnum = sum(1 for c in text if c.isalnum())
-    return len(_CJK.findall(text)) / alnum if alnum else 0.0
-
-
 class CharTokenizer:
     """Chinese character level: every CJK character is a token, runs of Latin letters/digits are
     lower-cased word tokens, everything else (punctuation, spaces) separates tokens."""
 
     name = "char"
+    keeps_cjk = True
 
     def tokenize(self, text: str) -> list[str]:
         return _CHAR_TOKENS.findall(text.lower())
-
-    def kept(self, text: str) -> int:
-        return sum(len(t) for t in self.tokenize(text))
 
 
 class JiebaTokenizer:
@@ -65,54 +65,104 @@ class JiebaTokenizer:
         self._jieba = jieba
         self.name = f"jieba-{jieba.__version__}"
 
+    keeps_cjk = True
+
     def tokenize(self, text: str) -> list[str]:
         return [w.lower() for w in self._jieba.lcut(text) if any(c.isalnum() for c in w)]
 
-    def kept(self, text: str) -> int:
-        return sum(len(t) for t in self.tokenize(text))
-
 
 class EnglishTokenizer:
-    """rouge-score's own DefaultTokenizer (lower-case, [a-z0-9] runs) with Porter stemming."""
+    """rouge-score's tokenizer (``rouge_score.tokenize.tokenize``): lower-case, maximal
+    [a-z0-9] runs, nltk's Porter stemmer on words longer than 3 letters — the tokens of
+    ``DefaultTokenizer(use_stemmer=True)``. Written as one ``findall`` plus a per-word memo
+    (stemming is deterministic and news text repeats words); tests check the tokens are
+    rouge-score's."""
+
+    name = "rouge-default"
+    keeps_cjk = False
+    _VALID = re.compile(r"^[a-z0-9]+$")
 
     def __init__(self, stem: bool = True) -> None:
-        from rouge_score import tokenizers
+        self._stem = None
+        if stem:
+            from nltk.stem import porter
 
-        self._tok = tokenizers.DefaultTokenizer(use_stemmer=stem)
-        self.name = "rouge-default"
+            self._stem = porter.PorterStemmer().stem
+        self._memo: dict[str, str | None] = {}
+
+    def _word(self, word: str) -> str | None:
+        out = self._memo.get(word, "")
+        if out == "":
+            stemmed = self._stem(word) if self._stem is not None and len(word) > 3 else word
+            out = self._memo[word] = stemmed if self._VALID.match(stemmed) else None
+        return out
 
     def tokenize(self, text: str) -> list[str]:
-        return self._tok.tokenize(text)
+        words = [self._word(w) for w in _LATIN_WORDS.findall(text.lower())]
+        return [w for w in words if w is not None]
 
-    def kept(self, text: str) -> int:  # characters that survive, before stemming shortens them
-        return sum(len(t) for t in _LATIN_TOKENS.findall(text.lower()))
+
+_NON_CJK_RUN = re.compile(f"[^\\W_{CJK_CHARS}]+")
+# a maximal run of non-CJK letters/digits that contains an ASCII letter or digit (greedy on
+# both sides, so one match per such run)
+_ASCII_RUN = re.compile(f"[^\\W_{CJK_CHARS}]*[A-Za-z0-9][^\\W_{CJK_CHARS}]*")
+
+
+@lru_cache(maxsize=1 << 17)
+def word_units(text: str) -> tuple[int, int, int]:
+    """(CJK characters, runs of other letters/digits, those runs with an ASCII letter/digit).
+
+    A CJK character and a Latin word are both one unit of meaning; counting units instead of
+    characters is what makes "GPT4发布了" (4 units, 1 of them Latin) count as mostly Chinese.
+    """
+    return len(_CJK.findall(text)), len(_NON_CJK_RUN.findall(text)), len(_ASCII_RUN.findall(text))
 
 
 def guard_tokenizer(tokenizer, texts, role: str) -> None:
-    """Raise when a tokenizer keeps less than half of the letters/digits of a text.
+    """Raise when a tokenizer would keep less than half of a text's units (see ``word_units``).
 
     This is the failure every big harness has with Chinese: rouge-score's default tokenizer
-    deletes all CJK characters and returns a silent 0 (or a spurious 1.0).
+    deletes all CJK characters and returns a silent 0 (or a spurious 1.0 on "GPT4发布了" vs
+    "GPT4模型发布"). Both our tokenizers keep ASCII letters/digits; only the Chinese ones keep CJK.
     """
     for i, text in enumerate(texts):
-        alnum = sum(1 for c in text if c.isalnum())
-        if alnum < 4:
+        cjk, runs, ascii_runs = word_units(text)
+        units = cjk + runs
+        if units < 2:
             continue
-        kept = tokenizer.kept(text)
-        if kept < 0.5 * alnum:
+        kept = ascii_runs + (cjk if tokenizer.keeps_cjk else 0)
+        if 2 * kept < units:
             raise ScoringError(
-                f"{role} {i + 1}: tokenizer '{tokenizer.name}' would drop {100 - 100 * kept // alnum}% of the text "
-                f"({text[:30]!r}…); is the target language right?"
+                role,
+                i + 1,
+                f"tokenizer '{tokenizer.name}' would drop {units - kept} of its {units} words/characters "
+                f"({text[:30]!r}); is the target language right?",
             )
 
 
 def guard_language(texts, lang: str, role: str) -> None:
-    """Refuse mostly-Chinese text for an English target (13a would keep each sentence as one token)."""
+    """Refuse mostly-Chinese text for an English target: ``13a`` would keep each Chinese
+    sentence as one token, so BLEU would be a silent 0 (or match on the Latin words only)."""
     if lang != "en":
         return
     for i, text in enumerate(texts):
-        if sum(1 for c in text if c.isalnum()) >= 4 and cjk_share(text) > 0.5:
-            raise ScoringError(f"{role} {i + 1}: mostly Chinese text ({text[:30]!r}…) scored as English; use a zh task")
+        cjk, runs, _ = word_units(text)
+        if cjk + runs >= 2 and 2 * cjk > cjk + runs:
+            raise ScoringError(role, i + 1, f"mostly Chinese text ({text[:30]!r}) scored as English; use a zh task")
+
+
+def off_target(text: str, lang: str) -> bool:
+    """A hypothesis mostly in Chinese for an English target (the same test as ``guard_language``).
+
+    Model outputs are scored as they are — a Chinese "translation" into English is a bad
+    translation and scores near 0, which is the truth — but counted, so the number never hides
+    why it is low (``Score.off_target``). References get the raising guards instead: a
+    reference in the wrong language means the task or the file is wrong.
+    """
+    if lang != "en":
+        return False
+    cjk, runs, _ = word_units(text)
+    return cjk + runs >= 2 and 2 * cjk > cjk + runs
 
 
 def split_sentences(text: str, lang: str) -> list[str]:

@@ -1,0 +1,27 @@
+"""Scoring that is right for Chinese and English: ROUGE-1/2/L/Lsum (rouge-score), BLEU, chrF,
+chrF++ and TER (sacrebleu), each with a signature, a seeded 95 % bootstrap CI and paired
+significance tests. See docs/scoring.md and docs/architecture.md ("Scoring")."""
+
+from harness.score.api import (
+    DEFAULT_METRICS,
+    METRIC_NAMES,
+    TASK_LANG,
+    compare,
+    get_metric,
+    item_scores,
+    score,
+)
+from harness.score.base import Comparison, Metric, Score
+
+__all__ = [
+    "TASK_LANG",
+    "DEFAULT_METRICS",
+    "METRIC_NAMES",
+    "get_metric",
+    "score",
+    "item_scores",
+    "compare",
+    "Score",
+    "Comparison",
+    "Metric",
+]

@@ -1,0 +1,199 @@
+"""The scoring API used by `harness score`, `harness run` and the leaderboard (see
+docs/architecture.md, "Scoring")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from types import MappingProxyType
+
+import numpy as np
+
+from harness.errors import HarnessError
+from harness.registry import lookup
+from harness.score.base import Comparison, Metric, Score, check_pairs, count_off_target, score_from_stats
+from harness.score.resample import (
+    ar_p,
+    ar_sums,
+    bootstrap_indices,
+    paired_bootstrap_p,
+    percentile_ci,
+    resampled_sums,
+)
+
+# Target language of each built-in task (the language the hypotheses and references are in).
+TASK_LANG = MappingProxyType(
+    {
+        "summarize_zh": "zh",
+        "summarize_en": "en",
+        "translate_zh_en": "en",
+        "translate_zh_en_doc": "en",
+        "translate_en_zh": "zh",
+    }
+)
+
+_SUMMARY = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_TRANSLATION = ("bleu", "chrf++")
+DEFAULT_METRICS = MappingProxyType({task: _SUMMARY if task.startswith("summarize") else _TRANSLATION for task in TASK_LANG})
+
+METRIC_NAMES = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++", "ter")
+
+
+def _factories():
+    from harness.score.rouge import Rouge
+    from harness.score.sacre import Bleu, Chrf, Ter
+
+    rouge = {name: (lambda lang, tok, _n=name: Rouge(_n, lang, tok)) for name in _SUMMARY}
+    return {
+        **rouge,
+        "bleu": lambda lang, tok: Bleu(lang),
+        "chrf": lambda lang, tok: Chrf(lang, word_order=0),
+        "chrf++": lambda lang, tok: Chrf(lang, word_order=2),
+        "ter": lambda lang, tok: Ter(lang),
+    }
+
+
+def get_metric(name: str, lang: str, *, tokenizer: str | None = None) -> Metric:
+    """The metric ``name`` (one of METRIC_NAMES) for target language ``lang`` ("zh", "en" or a
+    task name). ``tokenizer`` picks the Chinese ROUGE tokenizer: "char" (default) or "jieba"."""
+    lang = TASK_LANG[lang] if lang in TASK_LANG else lang
+    if lang not in ("zh", "en"):
+        raise HarnessError(f"language '{lang}': expected zh, en or a task ({', '.join(TASK_LANG)})")
+    factory = lookup("metric", name, {n: f for n, f in _factories().items()})
+    if tokenizer is not None and not name.startswith("rouge"):
+        raise HarnessError(f"--zh-tokenizer: only ROUGE takes a tokenizer, not '{name}'")
+    return factory(lang, tokenizer)
+
+
+def resolve_metrics(task: str, metrics: Sequence[str | Metric] | None) -> list[Metric]:
+    """Metric objects for ``task``: its defaults, or the given names / Metric objects."""
+    lang = lookup("task", task, TASK_LANG)
+    wanted = DEFAULT_METRICS[task] if metrics is None else metrics
+    if isinstance(wanted, str):
+        wanted = [wanted]
+    if not wanted:
+        raise HarnessError("--metric: no metric given")
+    out = []
+    for m in wanted:
+        metric = m if isinstance(m, Metric) else get_metric(m, lang)
+        if metric.lang != lang:
+            raise HarnessError(f"--metric: {metric.name} is set up for '{metric.lang}', task {task} targets '{lang}'")
+        out.append(metric)
+    names = [m.name for m in out]
+    if len(set(names)) != len(names):
+        raise HarnessError(f"--metric: a metric is given twice ({', '.join(names)})")
+    return out
+
+
+def _all_stats(metrics: list[Metric], hypotheses, references) -> list[np.ndarray]:
+    """Item statistics per metric, computing each group (e.g. all ROUGE types) in one pass."""
+    groups: dict[tuple, list[int]] = {}
+    for i, m in enumerate(metrics):
+        groups.setdefault(m.group_key, []).append(i)
+    stats: list[np.ndarray | None] = [None] * len(metrics)
+    for indices in groups.values():
+        members = [metrics[i] for i in indices]
+        for i, s in zip(indices, type(members[0]).stats_for(members, hypotheses, references)):
+            stats[i] = s
+    return stats  # type: ignore[return-value]
+
+
+def score(
+    task: str,
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str | Metric] | None = None,
+    *,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> list[Score]:
+    """Corpus scores (0–100) with 95 % percentile bootstrap CIs over items and signatures.
+
+    ``references[i]`` lists item i's references (the same count for every item). One set of
+    ``n_boot`` resamples, drawn from ``default_rng(seed)``, is shared by all metrics.
+    """
+    resolved = resolve_metrics(task, metrics)
+    n_refs = check_pairs(hypotheses, references)
+    if n_boot < 1:
+        raise HarnessError(f"n_boot: must be at least 1, got {n_boot}")
+    all_stats = _all_stats(resolved, hypotheses, references)
+    idx = bootstrap_indices(np.random.default_rng(seed), len(hypotheses), n_boot)
+    boot = resampled_sums(np.hstack(all_stats), idx)
+    n_off = count_off_target(hypotheses, TASK_LANG[task])
+    out, col = [], 0
+    for metric, stats in zip(resolved, all_stats):
+        k = stats.shape[1]
+        scored = score_from_stats(metric, stats, boot[:, col : col + k], n_refs, percentile_ci)
+        out.append(replace(scored, off_target=n_off))
+        col += k
+    return out
+
+
+def item_scores(
+    task: str,
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str | Metric] | None = None,
+) -> dict[str, list[float]]:
+    """Per-item scores (0–100): ROUGE F, sentence BLEU (effective order), segment chrF / TER."""
+    resolved = resolve_metrics(task, metrics)
+    check_pairs(hypotheses, references)
+    all_stats = _all_stats(resolved, hypotheses, references)
+    return {m.name: [float(v) for v in m.item_values(s)] for m, s in zip(resolved, all_stats)}
+
+
+def compare(
+    task: str,
+    hyps_a: Sequence[str],
+    hyps_b: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str | Metric] | None = None,
+    *,
+    seed: int = 0,
+    n_boot: int = 1000,
+    n_ar: int = 10000,
+) -> list[Comparison]:
+    """System B against system A on the same items, for every metric: ``delta = b − a`` with a
+    paired-bootstrap 95 % CI, the paired-bootstrap p-value and the approximate-randomisation
+    p-value. Draws and p-value conventions are sacrebleu's ``PairedTest`` (same seed → same
+    p-values for BLEU and chrF)."""
+    resolved = resolve_metrics(task, metrics)
+    n_refs = check_pairs(hyps_a, references)
+    if len(hyps_b) != len(hyps_a):
+        raise HarnessError(f"hypotheses B: {len(hyps_b)} items but system A has {len(hyps_a)}")
+    check_pairs(hyps_b, references)
+    if n_boot < 1 or n_ar < 1:
+        raise HarnessError(f"n_boot/n_ar: must be at least 1, got {n_boot}/{n_ar}")
+    stats_a = _all_stats(resolved, hyps_a, references)
+    stats_b = _all_stats(resolved, hyps_b, references)
+    n = len(hyps_a)
+    a_all, b_all = np.hstack(stats_a), np.hstack(stats_b)
+    idx = bootstrap_indices(np.random.default_rng(seed), n, n_boot)
+    boot_a, boot_b = resampled_sums(a_all, idx), resampled_sums(b_all, idx)
+    ar_a, ar_b = ar_sums(a_all, b_all, np.random.default_rng(seed), n_ar)
+
+    out, col = [], 0
+    for metric, sa in zip(resolved, stats_a):
+        cols = slice(col, col + sa.shape[1])
+        col += sa.shape[1]
+        value_a = float(metric.values(a_all[:, cols].sum(axis=0, keepdims=True), n)[0])
+        value_b = float(metric.values(b_all[:, cols].sum(axis=0, keepdims=True), n)[0])
+        delta = value_b - value_a
+        va, vb = metric.values(boot_a[:, cols], n), metric.values(boot_b[:, cols], n)
+        low, high = percentile_ci(vb - va)
+        p_ar_value = ar_p(metric.values(ar_a[:, cols], n), metric.values(ar_b[:, cols], n), delta)
+        out.append(
+            Comparison(
+                metric=metric.name,
+                value_a=value_a,
+                value_b=value_b,
+                delta=delta,
+                ci_low=low,
+                ci_high=high,
+                p_bootstrap=paired_bootstrap_p(va, vb, delta),
+                p_ar=p_ar_value,
+                signature=f"{metric.signature(n_refs)}|seed:{seed}|bs:{n_boot}|ar:{n_ar}",
+                n=n,
+            )
+        )
+    return out
