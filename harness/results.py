@@ -226,13 +226,19 @@ def _gpus() -> list[str]:
 
 
 def summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput: Mapping) -> dict:
+    from harness.score import TASK_LANG
+    from harness.score.text import off_target
+
     n = len(predictions)
+    lang = TASK_LANG.get(task)
     return {
         "model": model,
         "task": task,
         "n": n,
         "truncated_share": sum(p.truncated for p in predictions) / n if n else None,
         "max_tokens_share": sum(p.stop_reason == "max_new_tokens" for p in predictions) / n if n else None,
+        # outputs mostly in the wrong language (Chinese for an English target): scored as they are
+        "off_target_share": sum(off_target(p.output, lang) for p in predictions) / n if n and lang else None,
         "tokens_per_s": throughput.get("tokens_per_s"),
         "wall_s": throughput.get("wall_s"),
     }
@@ -291,7 +297,7 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
             continue
         info = manifest["tasks"][task]
         lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", ""]
-        header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "tokens/s"]
+        header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")
         for row in rows:
@@ -301,7 +307,8 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
                 cells += ["not scored"] + ["–"] * (len(metrics) - 1)
             else:
                 cells += [_cell(row["scores"][m]) for m in metrics]
-            cells += [_pct(s["truncated_share"]), _pct(s["max_tokens_share"]), _num(s["tokens_per_s"], 1)]
+            cells += [_pct(s["truncated_share"]), _pct(s["max_tokens_share"]), _pct(s.get("off_target_share")),
+                      _num(s["tokens_per_s"], 1)]
             lines.append("| " + " | ".join(cells) + " |")
         signatures = {}
         for row in rows:
@@ -332,7 +339,7 @@ def render_csv(manifest: Mapping, scores_doc: Mapping) -> str:
     header = ["task", "model", "role", "n"]
     for m in all_metrics:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
-    header += ["truncated_share", "max_tokens_share", "tokens_per_s", "wall_s"]
+    header += ["truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -347,6 +354,7 @@ def render_csv(manifest: Mapping, scores_doc: Mapping) -> str:
             for m in all_metrics:
                 score = row["scores"].get(m)
                 out += [fmt(score["value"]), fmt(score["ci_low"]), fmt(score["ci_high"])] if score else ["", "", ""]
-            out += [fmt(s["truncated_share"]), fmt(s["max_tokens_share"]), fmt(s["tokens_per_s"]), fmt(s["wall_s"])]
+            out += [fmt(s["truncated_share"]), fmt(s["max_tokens_share"]), fmt(s.get("off_target_share")),
+                    fmt(s["tokens_per_s"]), fmt(s["wall_s"])]
             writer.writerow(out)
     return buf.getvalue()
