@@ -152,17 +152,19 @@ def guard_language(texts, lang: str, role: str) -> None:
 
 
 def off_target(text: str, lang: str) -> bool:
-    """A hypothesis mostly in Chinese for an English target (the same test as ``guard_language``).
+    """A hypothesis mostly in the other language: mostly Chinese for an English target (the
+    same test as ``guard_language``), mostly Latin words for a Chinese target.
 
     Model outputs are scored as they are — a Chinese "translation" into English is a bad
     translation and scores near 0, which is the truth — but counted, so the number never hides
     why it is low (``Score.off_target``). References get the raising guards instead: a
-    reference in the wrong language means the task or the file is wrong.
+    reference in the wrong language means the task or the file is wrong. Units as in
+    ``word_units``, so a Chinese sentence naming "OpenAI" and "ChatGPT" stays on target.
     """
-    if lang != "en":
-        return False
     cjk, runs, _ = word_units(text)
-    return cjk + runs >= 2 and 2 * cjk > cjk + runs
+    if cjk + runs < 2:
+        return False
+    return 2 * cjk > cjk + runs if lang == "en" else 2 * runs > cjk + runs
 
 
 def split_sentences(text: str, lang: str) -> list[str]:

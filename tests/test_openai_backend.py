@@ -1,0 +1,400 @@
+"""The `openai` backend against servers started here on 127.0.0.1 (never any other address).
+
+- A stub server (stdlib, in a thread) injects errors: 500s and 429s that must be retried, a 400
+  that must not be, a replica that is down; it also records what it was sent (sharding, the
+  concurrency bound, the API key header).
+- A real llama.cpp server (`python -m llama_cpp.server`, from llama-cpp-python[server]) serves the
+  bundled Gemma 3 270M: a round trip through `harness run`, and a server killed mid-run whose run
+  resumes from the cache after a restart, ending with the same predictions as an uninterrupted run.
+Every loop here is bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import HarnessError
+from harness.generate import openai as backend_module
+from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+from harness.generate.openai import OpenAISettings, backoff_delay, stop_reason
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------- the stub server
+
+
+class Stub:
+    """An OpenAI-compatible server whose answers a test scripts: a list of statuses to return first."""
+
+    def __init__(self, fail_first: list[int] | None = None, delay_s: float = 0.0, retry_after: str | None = None):
+        self.fail_first = list(fail_first or [])
+        self.always_fail = ""  # a request whose body contains this text always gets a 500
+        self.delay_s = delay_s
+        self.retry_after = retry_after
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with stub.lock:
+                    stub.requests.append(body)
+                    stub.headers.append(dict(self.headers))
+                    stub.in_flight += 1
+                    stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
+                    status = stub.fail_first.pop(0) if stub.fail_first else 200
+                    if stub.always_fail and stub.always_fail in json.dumps(body):
+                        status = 500
+                try:
+                    time.sleep(stub.delay_s)
+                    if status != 200:
+                        payload = json.dumps({"error": {"message": f"injected {status}"}}).encode()
+                        self.send_response(status)
+                        if stub.retry_after is not None:
+                            self.send_header("Retry-After", stub.retry_after)
+                    else:
+                        payload = json.dumps(stub.answer(self.path, body)).encode()
+                        self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                finally:
+                    with stub.lock:
+                        stub.in_flight -= 1
+
+        self.server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        self.url = f"http://{LOOPBACK}:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def answer(path: str, body: dict) -> dict:
+        if path.endswith("/chat/completions"):
+            text = "echo: " + body["messages"][-1]["content"]
+            choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        else:
+            text = "echo: " + body["prompt"]
+            choice = {"index": 0, "text": text, "finish_reason": "length" if body["max_tokens"] <= 2 else "stop"}
+        return {"id": "x", "model": "stub-model-v1", "system_fingerprint": "fp_stub", "choices": [choice],
+                "usage": {"prompt_tokens": 3, "completion_tokens": len(text.split()), "total_tokens": 9}}
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub():
+    servers = []
+
+    def make(**kwargs) -> Stub:
+        servers.append(Stub(**kwargs))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def _rendered(backend, n: int, max_new_tokens: int = 8) -> list[Rendered]:
+    out = []
+    for i in range(n):
+        prompt = Prompt(messages=(("system", "sys"), ("user", f"item {i}")), plain=f"item {i}")
+        out.append(Rendered(Request(id=f"id{i}", prompt=prompt, source="", max_new_tokens=max_new_tokens),
+                            backend.render(prompt), 0, False))
+    return out
+
+
+def _settings(urls, **kwargs) -> OpenAISettings:
+    return OpenAISettings(model="stub", base_url=urls, backoff_s=0.01, timeout_s=10, **kwargs)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize(
+    "attempt, base, retry_after, expected",
+    [(0, 1.0, None, 1.0), (1, 1.0, None, 2.0), (3, 0.5, None, 4.0), (10, 1.0, None, 60.0),
+     (0, 1.0, "7", 7.0), (0, 1.0, "Wed, 21 Oct 2015 07:28:00 GMT", 1.0), (2, 1.0, "500", 60.0)],
+)
+def test_backoff_delay(attempt, base, retry_after, expected):
+    assert backoff_delay(attempt, base, retry_after) == expected
+
+
+@pytest.mark.parametrize(
+    "choice, expected",
+    [({"finish_reason": "length"}, "max_new_tokens"), ({"finish_reason": "stop"}, "eos"),
+     ({"finish_reason": "stop", "stop_reason": "\n\n"}, "stop"), ({"finish_reason": "stop", "stop_reason": 151645}, "eos")],
+)
+def test_stop_reason(choice, expected):
+    assert stop_reason(choice) == expected
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"base_url": "localhost:8000"}, "is not an http(s) URL"),
+        ({"base_url": []}, "at least 1 item"),
+        ({"api_key_env": "my-key"}, "String should match pattern"),
+        ({"extra_body": {"temperature": 1}}, "sets temperature, which the harness sets"),
+        ({"context_length": 4096}, "context_length and tokenizer go together"),
+        ({"endpoint": "embeddings"}, "Input should be 'chat' or 'completions'"),
+    ],
+)
+def test_settings_are_validated(kwargs, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        OpenAISettings(**{"model": "m", "base_url": "http://127.0.0.1:1/v1", **kwargs})
+
+
+# --------------------------------------------------------------------------- against the stub
+
+
+def test_identity_is_the_served_model_and_fingerprint_never_the_key(stub, monkeypatch):
+    server = stub()
+    monkeypatch.setenv("TEST_OPENAI_KEY", "sk-secret-123")
+    backend = backend_module.load(_settings(server.url, api_key_env="TEST_OPENAI_KEY"))
+    identity = backend.identity()
+    assert identity["served_model"] == "stub-model-v1" and identity["system_fingerprint"] == "fp_stub"
+    completions = list(backend.generate(_rendered(backend, 3), GenerationSettings()))
+    assert sorted(c.id for c in completions) == ["id0", "id1", "id2"]
+    assert {c.raw for c in completions} == {"echo: item 0", "echo: item 1", "echo: item 2"}
+    assert all(h["Authorization"] == "Bearer sk-secret-123" for h in server.headers)
+    everything = json.dumps([identity, backend.info().details, backend.settings.model_dump()])
+    assert "sk-secret" not in everything
+    body = server.requests[-1]
+    assert body["temperature"] == 0.0 and body["messages"][0] == {"role": "system", "content": "sys"}
+
+
+def test_missing_api_key_variable_is_one_line(monkeypatch):
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    with pytest.raises(HarnessError, match="^api_key_env: environment variable NOT_SET_ANYWHERE is not set$"):
+        backend_module.preflight(_settings("http://127.0.0.1:9/v1", api_key_env="NOT_SET_ANYWHERE"))
+
+
+def test_5xx_and_429_are_retried_with_backoff(stub):
+    server = stub()
+    backend = backend_module.load(_settings(server.url, max_retries=4))
+    server.fail_first = [500, 503, 429]
+    (completion,) = backend.generate(_rendered(backend, 1), GenerationSettings())
+    assert completion.raw == "echo: item 0"
+    assert len(server.requests) == 1 + 4  # probe, three failures, the success
+    assert backend.info().details["retries"] == 3
+
+
+def test_exhausted_retries_keep_what_finished_and_say_so(stub):
+    server = stub()
+    backend = backend_module.load(_settings(server.url, max_retries=2, concurrency=1))
+    server.always_fail = "item 1"
+    got = []
+    with pytest.raises(HarnessError) as e:
+        for c in backend.generate(_rendered(backend, 3), GenerationSettings()):
+            got.append(c.id)
+    assert "id0" in got and "id1" not in got  # id2 may or may not have finished before the stop
+    assert sum("item 1" in json.dumps(r) for r in server.requests) == 3
+    assert str(e.value) == (f"openai: item 'id1' failed after 3 attempts (last: HTTP 500 from {server.url}/chat/completions); "
+                            "completions finished so far are cached, run again to resume")
+
+
+def test_client_errors_are_not_retried(stub):
+    server = stub()
+    backend = backend_module.load(_settings(server.url))
+    server.fail_first = [400]
+    with pytest.raises(HarnessError, match=r"openai: item 'id0': HTTP 400 from .*: injected 400$"):
+        list(backend.generate(_rendered(backend, 1), GenerationSettings()))
+    assert len(server.requests) == 2  # the probe and one try
+
+
+def test_requests_are_sharded_and_concurrency_is_bounded(stub):
+    a, b = stub(delay_s=0.05), stub(delay_s=0.05)
+    backend = backend_module.load(_settings([a.url, b.url], concurrency=2))
+    completions = list(backend.generate(_rendered(backend, 12), GenerationSettings()))
+    assert len(completions) == 12
+    assert len(a.requests) == len(b.requests) == 1 + 6  # the probe + half of the batch each
+    assert a.max_in_flight <= 2 and b.max_in_flight <= 2
+
+
+def test_a_dead_replica_fails_over_to_the_other(stub):
+    a = stub()
+    dead = f"http://{LOOPBACK}:{free_port()}/v1"
+    backend = backend_module.load(_settings(a.url))
+    backend.settings = _settings([a.url, dead], max_retries=2)  # the replica died after load
+    completions = list(backend.generate(_rendered(backend, 4), GenerationSettings()))
+    assert sorted(c.id for c in completions) == ["id0", "id1", "id2", "id3"]
+
+
+def test_completions_endpoint_sends_the_plain_prompt(stub):
+    server = stub()
+    backend = backend_module.load(_settings(server.url, endpoint="completions"))
+    (c,) = backend.generate(_rendered(backend, 1, max_new_tokens=2), GenerationSettings(stop=("\n",)))
+    assert server.requests[-1]["prompt"] == "item 0" and server.requests[-1]["stop"] == ["\n"]
+    assert c.stop_reason == "max_new_tokens"
+
+
+def test_server_down_at_start_is_one_line(run_cli, tmp_path, monkeypatch, root):
+    monkeypatch.chdir(root)
+    url = f"http://{LOOPBACK}:{free_port()}/v1"
+    config = _config(tmp_path, url, limit=2)
+    code, out, err = run_cli("run", str(config), "--results", str(tmp_path / "results"), "--quiet")
+    assert code == 2
+    assert err.count("\n") == 1 and f"cannot reach {url}" in err and "is the server running?" in err
+    assert not (tmp_path / "results").exists()
+
+
+def _config(tmp_path: Path, url: str, *, limit: int, endpoint: str = "chat", max_new_tokens: int = 16) -> Path:
+    config = {
+        "run": "openai-test",
+        "dataset": "data",
+        "tasks": [{"task": "translate_zh_en", "limit": limit, "max_new_tokens": max_new_tokens}],
+        "models": [{"name": "served", "backend": "openai", "model": "gemma", "base_url": url, "endpoint": endpoint,
+                    "concurrency": 1, "max_retries": 1, "backoff_s": 0.05, "timeout_s": 120}],
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- a real llama.cpp server
+
+
+@pytest.fixture(scope="module")
+def gemma_file(request) -> Path:
+    from harness.generate import gguf
+    from harness.generate.catalogue import get_model
+
+    folder = Path(request.config.cache.mkdir("harness-models"))
+    old = os.environ.get("HARNESS_CACHE")
+    os.environ["HARNESS_CACHE"] = str(folder)
+    try:
+        path, _ = gguf.ensure_model_file(get_model("gemma3-270m"))
+    finally:
+        if old is None:
+            os.environ.pop("HARNESS_CACHE")
+        else:
+            os.environ["HARNESS_CACHE"] = old
+    return path
+
+
+class LlamaServer:
+    def __init__(self, model: Path, port: int):
+        self.model, self.port = model, port
+        self.url = f"http://{LOOPBACK}:{port}/v1"
+        self.process = None
+
+    def start(self) -> LlamaServer:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", "gemma",
+             "--host", LOOPBACK, "--port", str(self.port), "--n_ctx", "1024", "--n_threads", "2", "--seed", "0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # bounded wait for the port to answer
+            if self.process.poll() is not None:
+                raise RuntimeError(f"llama.cpp server exited with {self.process.returncode}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/models", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError("llama.cpp server did not come up in 90 s")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def llama_server(gemma_file):
+    server = LlamaServer(gemma_file, free_port())
+    yield server
+    server.kill()
+
+
+def _run(config: Path, results: Path, cache: Path, root: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HARNESS_CACHE": str(cache)}
+    return subprocess.run([sys.executable, "-m", "harness.cli", "run", str(config), "--results", str(results), "--quiet", *extra],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _predictions(results: Path) -> list[dict]:
+    path = results / "openai-test" / "predictions" / "served" / "translate_zh_en.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_real_server_round_trip_and_resume_after_it_is_killed(llama_server, tmp_path, root):
+    """Uninterrupted run → reference; then a run whose server is SIGKILLed after two completions
+    fails with one line, keeps them in the cache, and finishes after a restart with the same
+    predictions, generating only what was missing."""
+    n = 5
+    config = _config(tmp_path, llama_server.url, limit=n, endpoint="completions", max_new_tokens=12)
+    llama_server.start()
+
+    reference = _run(config, tmp_path / "ref", tmp_path / "cache-ref", root)
+    assert reference.returncode == 0, reference.stderr
+    expected = _predictions(tmp_path / "ref")
+    assert len(expected) == n and all(p["output_tokens"] > 0 for p in expected)
+    manifest = json.loads((tmp_path / "ref" / "openai-test" / "manifest.json").read_text())
+    assert manifest["models"]["served"]["identity"]["served_model"] == "gemma"
+
+    cache = tmp_path / "cache-kill"
+    env = {**os.environ, "HARNESS_CACHE": str(cache)}
+    run = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(config), "--results", str(tmp_path / "res"), "--quiet"],
+                           cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = cache / "generations-v1.sqlite"
+    deadline = time.monotonic() + 180
+    done = 0
+    while time.monotonic() < deadline and run.poll() is None:
+        if db.exists():
+            try:
+                with sqlite3.connect(db, timeout=5) as con:
+                    done = con.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+            except sqlite3.Error:
+                done = 0
+        if done >= 2:
+            llama_server.kill()
+            break
+        time.sleep(0.05)
+    _, err = run.communicate(timeout=300)
+    assert done >= 2 and run.returncode == 2, err
+    assert err.strip().count("\n") == 0 and "run again to resume" in err
+    assert not (tmp_path / "res" / "openai-test").exists()
+
+    llama_server.start()
+    resumed = _run(config, tmp_path / "res", cache, root)
+    assert resumed.returncode == 0, resumed.stderr
+    manifest = json.loads((tmp_path / "res" / "openai-test" / "manifest.json").read_text())
+    assert manifest["cache"]["hits"] >= 2 and manifest["cache"]["hits"] + manifest["cache"]["misses"] == n
+    got = _predictions(tmp_path / "res")
+    strip = lambda ps: [{k: v for k, v in p.items() if k != "latency_s"} for p in ps]  # noqa: E731
+    assert strip(got) == strip(expected)
