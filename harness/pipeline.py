@@ -454,7 +454,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
         write_predictions,
         write_text,
     )
-    from harness.score import item_scores, score
+    from harness.score import score_with_items
     from harness.score.text import ScoringError
     from harness.tasks import load_items
 
@@ -485,8 +485,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
             metrics = manifest["tasks"][task]["metrics"]
             row = summary_row(model, task, predictions, throughput)
             try:
-                corpus = score(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
-                per_item = item_scores(task, hypotheses, references, metrics)
+                corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
             except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
                 row["not_scored"] = _scoring_problem(e, predictions)
                 corpus, per_item = [], {m: [None] * len(predictions) for m in metrics}

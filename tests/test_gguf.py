@@ -109,6 +109,30 @@ def test_tampered_or_truncated_model_file_is_refused(model_cache, isolated_cache
     assert str(target) in message
 
 
+def test_verified_file_is_not_rehashed_until_it_is_written(model_cache, isolated_cache, monkeypatch):
+    """The sha256 is kept with the file's stat (size, mtime, ctime, inode): a rerun skips the hash,
+    a file written afterwards is hashed again and refused, even with its mtime set back."""
+    target = isolated_cache / "models" / get_model(GEMMA).file_name
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(_gemma_file(model_cache), target)
+    hashed = []
+    real_sha = gguf.sha256_file
+    monkeypatch.setattr(gguf, "sha256_file", lambda path: hashed.append(path) or real_sha(path))
+    gguf.ensure_model_file(get_model(GEMMA))
+    gguf.ensure_model_file(get_model(GEMMA))
+    assert hashed == [target]  # verified once, then trusted by its unchanged stat
+    before = target.stat()
+    with target.open("r+b") as f:
+        f.seek(100_000_000)
+        byte = f.read(1)
+        f.seek(100_000_000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime back; ctime cannot be
+    with pytest.raises(HarnessError, match="sha256 does not match the pin for 'gemma3-270m'"):
+        gguf.ensure_model_file(get_model(GEMMA))
+    assert hashed == [target, target]
+
+
 def test_altered_chunk_package_is_refused(tmp_path, monkeypatch):
     chunks = []
     for i, c in enumerate(get_model(GEMMA).chunks):

@@ -343,7 +343,7 @@ def test_outputs_the_scorer_refuses_are_reported_not_faked(tmp_path, monkeypatch
     def refuse(*args, **kwargs):
         raise ScoringError("hypothesis of item", 2, "mostly Chinese text ('大模型') scored as English; use a zh task")
 
-    monkeypatch.setattr(harness.score, "score", refuse)
+    monkeypatch.setattr(harness.score, "score_with_items", refuse)
     config = parse_config({"run": "refused", "tasks": [{"task": "translate_en_zh", "limit": 2}],
                            "models": [{"name": "copy", "backend": "baseline", "kind": "copy"}]})
     folder = evaluate(config, results_root=tmp_path / "results", quiet=True)

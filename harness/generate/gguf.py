@@ -34,6 +34,7 @@ prompt. Context length and token counts come from the model's own tokenizer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -50,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from harness.errors import HarnessError
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
 from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
+from harness.generate.hf import BatchSize
 
 ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
@@ -66,7 +68,7 @@ class GGUFSettings(BaseModel):
     engine: Literal["auto", "llama.cpp", "transformers"] = "auto"
     n_ctx: int | None = Field(None, ge=16, description="context window (default: the catalogue's, ≤ the trained one)")
     threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: every core)")
-    batch_size: int | Literal["auto"] = "auto"
+    batch_size: BatchSize = "auto"
 
     @field_validator("model")
     @classmethod
@@ -74,12 +76,6 @@ class GGUFSettings(BaseModel):
         get_model(value)  # HarnessError with "did you mean" for an unknown name
         return value
 
-    @field_validator("batch_size")
-    @classmethod
-    def _positive_batch(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be a positive integer or 'auto'")
-        return value
 
 
 # --------------------------------------------------------------------------- files
@@ -210,43 +206,60 @@ def check_metadata(entry: CatalogueModel, meta: GGUFMetadata, path: Path) -> Non
             raise HarnessError(f"{path}: GGUF metadata {key} is {got!r}, the catalogue expects {want!r} for '{entry.name}'")
 
 
+def _stat_key(path: Path) -> list[int]:
+    """What changes whenever the file's bytes are written: size, mtime, ctime (which no user can
+    set back) and inode. The sha256 is recomputed whenever this differs from the verified file's."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
 def ensure_model_file(entry: CatalogueModel, folder: Path | None = None) -> tuple[Path, GGUFMetadata]:
-    """The verified GGUF file of a catalogue model (assembled on first use) and its metadata."""
+    """The verified GGUF file of a catalogue model (assembled on first use) and its metadata.
+
+    The sha256 is checked on first use and again whenever the file has been written since
+    (`_stat_key`, kept in the metadata sidecar, as git's index does), so a cached rerun does not
+    re-hash hundreds of MB while a tampered or truncated file is still refused.
+    """
     folder = folder or models_dir()
     path = folder / entry.file_name
     if not path.exists():
         assemble(entry, path)
-    size = path.stat().st_size
-    if size != entry.size or sha256_file(path) != entry.sha256:
-        raise HarnessError(
-            f"{path}: sha256 does not match the pin for '{entry.name}' ({size} bytes, expected {entry.size}): "
-            "a truncated or tampered file; delete it and the next run reassembles it from the packages"
-        )
     sidecar = path.with_name(path.name + ".metadata.json")
-    meta = None
+    stored: dict = {}
     if sidecar.exists():
         try:
             stored = json.loads(sidecar.read_text(encoding="utf-8"))
-            if stored.get("sha256") == entry.sha256:
-                meta = GGUFMetadata(**stored["metadata"])
-        except (ValueError, KeyError, TypeError):
-            meta = None  # unreadable sidecar: read the file again
-    if meta is None:
+            if stored.get("sha256") != entry.sha256:
+                stored = {}
+        except ValueError:
+            stored = {}  # unreadable sidecar: verify and read the file again
+    stat = _stat_key(path)
+    if stored.get("verified_stat") != stat:
+        size = stat[0]
+        if size != entry.size or sha256_file(path) != entry.sha256:
+            raise HarnessError(
+                f"{path}: sha256 does not match the pin for '{entry.name}' ({size} bytes, expected {entry.size}): "
+                "a truncated or tampered file; delete it and the next run reassembles it from the packages"
+            )
+    try:
+        meta = GGUFMetadata(**stored["metadata"])
+    except (KeyError, TypeError):
         meta = read_metadata(path)
-        check_metadata(entry, meta, path)
+    check_metadata(entry, meta, path)
+    if stored.get("verified_stat") != stat or "metadata" not in stored:
         partial = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps({"sha256": entry.sha256, "metadata": meta.to_dict()}, ensure_ascii=False), encoding="utf-8")
+        record = {"sha256": entry.sha256, "verified_stat": stat, "metadata": meta.to_dict()}
+        partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, sidecar)
-    else:
-        check_metadata(entry, meta, path)
     return path, meta
 
 
 # --------------------------------------------------------------------------- chat template
 
 
-def render_chat(template: str, messages: Sequence[tuple[str, str]], *, bos_token: str = "", eos_token: str = "") -> str:
-    """Render a chat template the way transformers does (sandboxed Jinja, trim/lstrip blocks)."""
+@functools.lru_cache(maxsize=8)
+def _compiled_template(template: str):
+    """The chat template compiled once per template text (compiling costs ~20 ms a call)."""
     from jinja2.exceptions import TemplateError
     from jinja2.ext import loopcontrols
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -261,7 +274,18 @@ def render_chat(template: str, messages: Sequence[tuple[str, str]], *, bos_token
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     try:
-        return env.from_string(template).render(
+        return env.from_string(template)
+    except TemplateError as e:
+        raise HarnessError(f"chat template: cannot compile it: {e}") from None
+
+
+def render_chat(template: str, messages: Sequence[tuple[str, str]], *, bos_token: str = "", eos_token: str = "") -> str:
+    """Render a chat template the way transformers does (sandboxed Jinja, trim/lstrip blocks)."""
+    from jinja2.exceptions import TemplateError
+
+    compiled = _compiled_template(template)
+    try:
+        return compiled.render(
             messages=[{"role": r, "content": c} for r, c in messages],
             add_generation_prompt=True,
             bos_token=bos_token,

@@ -55,9 +55,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
@@ -75,6 +75,16 @@ _LANG_CODE_MODEL_TYPES = {"m2m_100", "nllb_moe"}
 _SOURCE_ONLY_MODEL_TYPES = {"marian", "m2m_100", "nllb_moe", "mbart", "fsmt"}
 
 
+def _positive_batch(value: int | str) -> int | str:
+    if isinstance(value, int) and value < 1:
+        raise ValueError("must be a positive integer or 'auto'")
+    return value
+
+
+#: A batch size setting: a positive int, or "auto" (largest that fits, halved on out-of-memory).
+BatchSize = Annotated[int | Literal["auto"], AfterValidator(_positive_batch)]
+
+
 class HFSettings(BaseModel):
     """One `backend: hf` model entry of a run config."""
 
@@ -85,7 +95,7 @@ class HFSettings(BaseModel):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     chat_template: str = Field("auto", min_length=1, description="auto | none | path to a .jinja file")
-    batch_size: int | Literal["auto"] = "auto"
+    batch_size: BatchSize = "auto"
     max_batch_size: int = Field(DEFAULT_MAX_BATCH_SIZE, ge=1, description="where batch_size: auto starts halving")
     trust_remote_code: bool = False
     context_length: int | None = Field(None, ge=1, description="override the context length read from the model")
@@ -93,12 +103,6 @@ class HFSettings(BaseModel):
     src_lang: str | None = None
     tgt_lang: str | None = None
 
-    @field_validator("batch_size")
-    @classmethod
-    def _positive_batch(cls, value: int | str) -> int | str:
-        if isinstance(value, int) and value < 1:
-            raise ValueError("must be a positive integer or 'auto'")
-        return value
 
 
 # --------------------------------------------------------------------------- pure helpers

@@ -10,6 +10,7 @@ from harness.score.api import (
     get_metric,
     item_scores,
     score,
+    score_with_items,
 )
 from harness.score.base import Comparison, Metric, Score
 
@@ -20,6 +21,7 @@ __all__ = [
     "get_metric",
     "score",
     "item_scores",
+    "score_with_items",
     "compare",
     "Score",
     "Comparison",

@@ -112,6 +112,31 @@ def score(
     ``references[i]`` lists item i's references (the same count for every item). One set of
     ``n_boot`` resamples, drawn from ``default_rng(seed)``, is shared by all metrics.
     """
+    return score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)[0]
+
+
+def item_scores(
+    task: str,
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str | Metric] | None = None,
+) -> dict[str, list[float]]:
+    """Per-item scores (0–100): ROUGE F, sentence BLEU (effective order), segment chrF / TER."""
+    resolved = resolve_metrics(task, metrics)
+    check_pairs(hypotheses, references)
+    return _item_values(resolved, _all_stats(resolved, hypotheses, references))
+
+
+def score_with_items(
+    task: str,
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    metrics: Sequence[str | Metric] | None = None,
+    *,
+    seed: int = 0,
+    n_boot: int = 1000,
+) -> tuple[list[Score], dict[str, list[float]]]:
+    """``score`` and ``item_scores`` together, from one pass of item statistics."""
     resolved = resolve_metrics(task, metrics)
     n_refs = check_pairs(hypotheses, references)
     if n_boot < 1:
@@ -126,20 +151,11 @@ def score(
         scored = score_from_stats(metric, stats, boot[:, col : col + k], n_refs, percentile_ci)
         out.append(replace(scored, off_target=n_off))
         col += k
-    return out
+    return out, _item_values(resolved, all_stats)
 
 
-def item_scores(
-    task: str,
-    hypotheses: Sequence[str],
-    references: Sequence[Sequence[str]],
-    metrics: Sequence[str | Metric] | None = None,
-) -> dict[str, list[float]]:
-    """Per-item scores (0–100): ROUGE F, sentence BLEU (effective order), segment chrF / TER."""
-    resolved = resolve_metrics(task, metrics)
-    check_pairs(hypotheses, references)
-    all_stats = _all_stats(resolved, hypotheses, references)
-    return {m.name: [float(v) for v in m.item_values(s)] for m, s in zip(resolved, all_stats)}
+def _item_values(metrics: list[Metric], all_stats: list[np.ndarray]) -> dict[str, list[float]]:
+    return {m.name: [float(v) for v in m.item_values(s)] for m, s in zip(metrics, all_stats)}
 
 
 def compare(
