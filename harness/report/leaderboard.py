@@ -17,9 +17,7 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from harness import __version__
 from harness.errors import HarnessError
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
+from harness.results import write_text
 
 TASK_ORDER = ("summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh")
 ROLE_ORDER = ("ceiling", "model", "baseline")
@@ -574,19 +573,6 @@ def to_json(board: Leaderboard) -> str:
     return json.dumps(to_dict(board), ensure_ascii=False, indent=2) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these files are published (Pages, artefacts)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
     """Write every file (all already rendered in memory) atomically into out_dir."""
     out_dir = Path(out_dir)
@@ -594,6 +580,6 @@ def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
         raise HarnessError(f"--out: {out_dir} exists and is not a folder")
     written = []
     for name, text in files.items():
-        write_atomic(out_dir / name, text)
+        write_text(out_dir / name, text)
         written.append(out_dir / name)
     return written
