@@ -310,6 +310,7 @@ def key_parts(model: ModelPlan, identity: dict, rendered: Rendered, task: TaskPl
         "generation": asdict(generation),
         "max_new_tokens": rendered.request.max_new_tokens,
         "prompt": rendered.text,
+        "plain_stop": list(rendered.request.prompt.plain_stop),  # ends answers of plain-form prompts
         "template": {"version": task.template.version, "sha256": task.template.sha256},
         "reads": {f: getattr(rendered.request, f) for f in model.spec.reads},
     }

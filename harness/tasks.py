@@ -226,7 +226,8 @@ class PromptTemplate(BaseModel):
             messages.append(("user", f"{self.instruction.strip()}\n\n{user}" if n == 0 else user))
             if answer is not None:
                 messages.append(("assistant", answer))
-        return Prompt(messages=tuple(messages), plain=plain)
+        label = self.input[: self.input.index("{source}")].strip()  # "Chinese:", "文章："
+        return Prompt(messages=tuple(messages), plain=plain, plain_stop=(f"\n{label}",) if label else ())
 
 
 def default_prompt_path(task: str) -> Path:

@@ -289,6 +289,17 @@ def test_llama_cpp_stop_reasons(llama_gemma):
     assert stopped.stop_reason == "stop" and word not in stopped.raw
 
 
+def test_plain_prompts_own_stop_strings_end_the_answer(llama_gemma):
+    """A base model (plain form) stops at the prompt's plain_stop, like at a configured stop."""
+    _, full = _generate(llama_gemma, max_new_tokens=12)
+    word = full.raw.split()[0]
+    prompt = replace(PROMPT, plain_stop=(word,))
+    rendered = Rendered(Request(id="x", prompt=prompt, source="", max_new_tokens=12), llama_gemma.render(prompt),
+                        llama_gemma.count_tokens(llama_gemma.render(prompt)), False)
+    (stopped,) = llama_gemma.generate([rendered], GenerationSettings())
+    assert stopped.stop_reason == "stop" and word not in stopped.raw
+
+
 def test_prompt_longer_than_the_context_is_refused(llama_gemma):
     long = Prompt(messages=(("user", "x"),), plain="大模型爆火这一年。" * 200)
     rendered = Rendered(Request(id="long", prompt=long, source="", max_new_tokens=8), long.plain, 0, False)

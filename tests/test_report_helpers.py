@@ -127,7 +127,8 @@ def write_run(
     data: dict[str, TaskData] | None = None,
 ) -> Path:
     """Write results/<name>/ for these models (outputs per task) and return its path."""
-    from harness.score import DEFAULT_METRICS, item_scores, score
+    from harness.score import DEFAULT_METRICS, TASK_LANG, item_scores, score
+    from harness.score.text import off_target
 
     run_dir = root / name
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
@@ -176,6 +177,7 @@ def write_run(
                     "n": len(hyps),
                     "truncated_share": sum(truncated) / len(hyps),
                     "max_tokens_share": (spec.stop_reason == "max_new_tokens") * 1.0 if spec.role == "model" else 0.0,
+                    "off_target_share": sum(off_target(h, TASK_LANG[task]) for h in hyps) / len(hyps),
                     "tokens_per_s": 0.0,
                     "wall_s": 0.0,
                 }

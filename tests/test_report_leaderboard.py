@@ -88,7 +88,7 @@ def test_golden_tables_rank_as_the_data_supports(board):
     # translation: alpha and beta differ by noise (each drops a word on every other item) → one band
     assert {r.label: r.rank for r in en.rows} == {"beta": 1, "alpha": 1, "lead-1": 3}
     lead = next(r for r in zh.rows if r.label == "lead-1")
-    assert (lead.truncated_share, lead.max_tokens_share) == (pytest.approx(2 / 6), 0.0)
+    assert (lead.truncated_share, lead.max_tokens_share, lead.off_target_share) == (pytest.approx(2 / 6), 0.0, 0.0)
     assert next(r for r in zh.rows if r.label == "beta").max_tokens_share == 1.0
     assert any("ceiling row 'human'" in n for n in zh.notes)
 
@@ -389,3 +389,19 @@ def test_leaderboard_of_a_real_run(tmp_path, run_cli, capsys):
     assert doc["notes"] == []
     html_text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert "000-p01-s01" in html_text and "太忙了" in html_text
+
+
+def test_runs_without_an_off_target_share_still_load(tmp_path):
+    """Runs written before the share was recorded: shown as "—", not refused and not faked as 0."""
+    from harness.report.leaderboard import build_leaderboard, to_markdown
+    from harness.report.runs import load_run
+
+    run = write_run(tmp_path, "old", standard_models())
+    doc = json.loads((run / "scores.json").read_text(encoding="utf-8"))
+    for row in doc["summary"]:
+        del row["off_target_share"]
+    (run / "scores.json").write_text(json.dumps(doc), encoding="utf-8")
+    loaded = load_run(run)
+    assert {s.off_target_share for s in loaded.summary.values()} == {None}
+    md = to_markdown(build_leaderboard([loaded], items_for))
+    assert "| off-target |" in md and " | — |\n" in md

@@ -405,3 +405,35 @@ def test_shots_come_from_other_documents_and_do_not_depend_on_the_subset():
         assert f"Chinese: {shots[0][0]}\nEnglish: {shots[0][1]}\n\n" in prompt.plain
     assert plan(5).tasks["translate_zh_en"].shots == {i: task.shots[i] for i in list(task.shots)[:5]}
     assert len({tuple(s) for s in task.shots.values()}) > 30  # each item draws its own
+
+
+@pytest.mark.parametrize(
+    ("task", "stop"),
+    [("summarize_zh", "\n文章："), ("summarize_en", None), ("translate_zh_en", "\nChinese:"), ("translate_en_zh", "\n英文：")],
+)
+def test_plain_prompts_stop_at_the_next_block(task, stop):
+    """A base model given k-shot blocks writes the next "Chinese: …" block after its answer: the
+    plain form carries the input label as a stop string (chat models never see it)."""
+    import yaml
+
+    from harness.tasks import PromptTemplate, default_prompt_path
+
+    template = PromptTemplate.model_validate(yaml.safe_load(default_prompt_path(task).read_text(encoding="utf-8")))
+    prompt = template.build("源文本", shots=[("例句", "answer")])
+    label = template.input.split("{source}")[0].strip()
+    assert prompt.plain_stop == (f"\n{label}",)
+    if stop is not None:
+        assert prompt.plain_stop == (stop,)
+    # The shot's block starts with the label after a blank line, never after a single newline.
+    assert prompt.plain.count(label) == 2 and prompt.plain_stop[0] not in prompt.plain.replace(f"\n\n{label}", "")
+
+
+def test_with_plain_stops_adds_each_stop_once():
+    from harness.generate.base import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
+
+    def rendered(stops):
+        return Rendered(Request(id="x", prompt=Prompt(messages=(), plain="p", plain_stop=stops), source=""), "p", 1, False)
+
+    settings = GenerationSettings(stop=("\n\n",))
+    assert with_plain_stops(settings, [rendered(("\nChinese:",)), rendered(("\nChinese:", "\n\n"))]).stop == ("\n\n", "\nChinese:")
+    assert with_plain_stops(settings, [rendered(())]) is settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 STOP_REASONS = ("eos", "max_new_tokens", "stop", "none")
 
@@ -22,6 +22,9 @@ class Prompt:
 
     messages: tuple[tuple[str, str], ...]  # (role, content) pairs for chat models
     plain: str  # the same request as plain text, for base models and `chat_template: none`
+    #: Strings that end an answer in the plain form: the start of a next block ("\nChinese:"),
+    #: which a base model reading k-shot blocks goes on to write after its answer.
+    plain_stop: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,14 @@ class GenerationSettings:
     top_p: float = 1.0
     seed: int = 0
     stop: tuple[str, ...] = ()
+
+
+def with_plain_stops(settings: GenerationSettings, batch: Sequence[Rendered]) -> GenerationSettings:
+    """`settings` plus the plain prompts' own stop strings, for a batch rendered in plain form."""
+    extra: list[str] = []
+    for rendered in batch:
+        extra += [s for s in rendered.request.prompt.plain_stop if s not in settings.stop and s not in extra]
+    return replace(settings, stop=(*settings.stop, *extra)) if extra else settings
 
 
 @dataclass

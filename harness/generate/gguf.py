@@ -49,7 +49,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import HarnessError
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
+from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops
 from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
 from harness.generate.hf import BatchSize
 
@@ -531,6 +531,8 @@ class GGUFBackend(Backend):
         extra = tuple(s for s in self.entry.stop if s not in settings.stop)
         if extra:
             settings = replace(settings, stop=(*settings.stop, *extra))
+        if self.chat_template is None:
+            settings = with_plain_stops(settings, batch)
         if self._hf is not None:
             yield from self._hf.generate(batch, settings)
             return

@@ -60,7 +60,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
+from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops
 
 ENGINE = "transformers"
 DEFAULT_MAX_BATCH_SIZE = 64
@@ -442,6 +442,8 @@ class HFBackend(Backend):
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
         if not batch:
             return
+        if self.chat_template is None and self.input != "source":
+            settings = with_plain_stops(settings, batch)
         encoded = self._encode([r.text for r in batch])
         for rendered, ids in zip(batch, encoded):
             self._check_fits(rendered, len(ids))

@@ -135,13 +135,13 @@ def _row_html(t: Table, r: Row) -> str:
         c = r.cells.get(m)
         cells.append(_num_cell(c.value if c else None, (c.ci_low, c.ci_high) if c else None, m == t.main_metric))
     cells.append(f'<td class="num" data-sort="{r.n}">{r.n}</td>')
-    cells += [_share_cell(r.truncated_share), _share_cell(r.max_tokens_share)]
+    cells += [_share_cell(r.truncated_share), _share_cell(r.max_tokens_share), _share_cell(r.off_target_share)]
     return f'<tr class="{esc(r.role)}">' + "".join(cells) + "</tr>"
 
 
 def _table_html(index: int, t: Table) -> str:
-    head = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens"]
-    kinds = ["num", "text", "text", *["num"] * len(t.metrics), "num", "num", "num"]
+    head = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens", "off-target"]
+    kinds = ["num", "text", "text", *["num"] * len(t.metrics), "num", "num", "num", "num"]
     ths = "".join(
         f'<th scope="col" data-type="{k}" aria-sort="none"><button type="button">{esc(h)}</button></th>' for h, k in zip(head, kinds)
     )

@@ -69,6 +69,7 @@ class Row:
     n: int
     truncated_share: float | None
     max_tokens_share: float | None
+    off_target_share: float | None
     band_leader: str | None = None  # the row whose band this row shares (itself when it leads)
     delta_vs_leader: float | None = None  # main metric, this row − band leader
     p_vs_leader: float | None = None
@@ -327,6 +328,7 @@ def _build_table(
                 n=len(e.item_ids),
                 truncated_share=summary.truncated_share if summary else None,
                 max_tokens_share=summary.max_tokens_share if summary else None,
+                off_target_share=summary.off_target_share if summary else None,
                 band_leader=leader,
                 delta_vs_leader=None if c is None else c.delta,
                 p_vs_leader=None if c is None else settings.p_value(c),
@@ -441,16 +443,17 @@ def to_markdown(board: Leaderboard) -> str:
                 f"(sha256 {md_code(src.config_sha256[:12])}), harness {md_code(src.harness_version)}{commit}"
             )
         lines.append("")
-        header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens"]
+        header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens", "off-target"]
         lines.append("| " + " | ".join(md_text(h) for h in header) + " |")
-        lines.append("|" + "|".join(["---:", "---", "---", *["---:"] * len(t.metrics), "---:", "---:", "---:"]) + "|")
+        lines.append("|" + "|".join(["---:", "---", "---", *["---:"] * len(t.metrics), "---:", "---:", "---:", "---:"]) + "|")
         for r in t.rows:
             name = md_text(r.label)
             name = f"**{name}**" if r.role == "model" else f"*{name}*"
             cells = [_cell_md(r.cells.get(m), bold=m == t.main_metric) for m in t.metrics]
             rank = "—" if r.rank is None else str(r.rank)
             lines.append(
-                "| " + " | ".join([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share), _share(r.max_tokens_share)]) + " |"
+                "| " + " | ".join([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share), _share(r.max_tokens_share),
+                                    _share(r.off_target_share)]) + " |"
             )
         lines.append("")
         lines.append("Signatures:")
@@ -487,6 +490,7 @@ CSV_COLUMNS = (
     "n",
     "truncated_share",
     "max_tokens_share",
+    "off_target_share",
 )
 
 
@@ -519,6 +523,7 @@ def to_csv(board: Leaderboard) -> str:
                         r.n,
                         "" if r.truncated_share is None else _round(r.truncated_share),
                         "" if r.max_tokens_share is None else _round(r.max_tokens_share),
+                        "" if r.off_target_share is None else _round(r.off_target_share),
                     ]
                 )
     return buf.getvalue()
@@ -552,6 +557,7 @@ def to_dict(board: Leaderboard) -> dict:
                     "signatures": dict(r.signatures),
                     "truncated_share": r.truncated_share,
                     "max_tokens_share": r.max_tokens_share,
+                    "off_target_share": r.off_target_share,
                     "band_leader": r.band_leader,
                     "delta_vs_band_leader": None if r.delta_vs_leader is None else _round(r.delta_vs_leader),
                     "p_vs_band_leader": None if r.p_vs_leader is None else _round(r.p_vs_leader),

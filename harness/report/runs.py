@@ -57,6 +57,7 @@ class TaskSummary:
     n: int
     truncated_share: float | None  # None when the model produced nothing for the task
     max_tokens_share: float | None
+    off_target_share: float | None  # None for runs written before it was recorded, or without a target language
     not_scored: str | None = None  # why the run could not score this model on this task
 
 
@@ -164,6 +165,7 @@ def load_run(path: Path) -> Run:
             n=int(_get(row, "n", path / SCORES, (int, float), f"{where}.n")),
             truncated_share=_share(row, "truncated_share", path / SCORES, where),
             max_tokens_share=_share(row, "max_tokens_share", path / SCORES, where),
+            off_target_share=_share(row, "off_target_share", path / SCORES, where) if "off_target_share" in row else None,
             not_scored=str(row["not_scored"]) if row.get("not_scored") else None,
         )
     predictions = {}
