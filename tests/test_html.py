@@ -145,3 +145,32 @@ def test_whiskers_place_points_and_intervals_on_the_axis(page):
 def test_page_is_small(page):
     html_text, _ = page
     assert len(html_text.encode("utf-8")) < 100_000
+
+
+@pytest.mark.parametrize("low", [50.0, 12.3, 99.0, 0.0])
+def test_whiskers_of_a_zero_width_interval_finish_with_few_ticks(page, low):
+    """A CI one float step wide (a constant metric) once made the tick loop spin forever."""
+    import math
+    from dataclasses import replace
+
+    from harness.report.html import whisker_svg
+
+    _, board = page
+    table = board.tables[1]
+    high = math.nextafter(low, math.inf)
+    rows = tuple(replace(r, cells={**r.cells, "chrf++": replace(r.cells["chrf++"], value=low, ci_low=low, ci_high=high)})
+                 for r in table.rows)
+    svg = whisker_svg(replace(table, rows=rows), "chrf++")
+    assert 2 <= svg.count('<text class="tick"') <= 12
+
+
+def test_non_finite_scores_in_a_results_file_are_one_line(tmp_path):
+    from harness.errors import HarnessError
+    from harness.report.runs import load_run
+
+    run = write_run(tmp_path, "nan", standard_models())
+    doc = json.loads((run / "scores.json").read_text(encoding="utf-8"))
+    doc["scores"][0]["ci_high"] = float("nan")
+    (run / "scores.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(HarnessError, match=r"scores\.json: 'scores\[0\]\.ci_high' must be a finite number, got nan$"):
+        load_run(run)

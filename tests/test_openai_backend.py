@@ -50,6 +50,7 @@ class Stub:
     def __init__(self, fail_first: list[int] | None = None, delay_s: float = 0.0, retry_after: str | None = None):
         self.fail_first = list(fail_first or [])
         self.always_fail = ""  # a request whose body contains this text always gets a 500
+        self.echo_auth = False  # error messages quote the Authorization header (as some servers do)
         self.delay_s = delay_s
         self.retry_after = retry_after
         self.requests: list[dict] = []
@@ -76,7 +77,8 @@ class Stub:
                 try:
                     time.sleep(stub.delay_s)
                     if status != 200:
-                        payload = json.dumps({"error": {"message": f"injected {status}"}}).encode()
+                        echoed = f" ({self.headers.get('Authorization')})" if stub.echo_auth else ""
+                        payload = json.dumps({"error": {"message": f"injected {status}{echoed}"}}).encode()
                         self.send_response(status)
                         if stub.retry_after is not None:
                             self.send_header("Retry-After", stub.retry_after)
@@ -168,6 +170,7 @@ def test_stop_reason(choice, expected):
         ({"extra_body": {"temperature": 1}}, "sets temperature, which the harness sets"),
         ({"context_length": 4096}, "context_length and tokenizer go together"),
         ({"endpoint": "embeddings"}, "Input should be 'chat' or 'completions'"),
+        ({"base_url": ["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1/"]}, "lists a URL twice"),
     ],
 )
 def test_settings_are_validated(kwargs, message):
@@ -200,6 +203,50 @@ def test_missing_api_key_variable_is_one_line(monkeypatch):
     monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
     with pytest.raises(HarnessError, match="^api_key_env: environment variable NOT_SET_ANYWHERE is not set$"):
         backend_module.preflight(_settings("http://127.0.0.1:9/v1", api_key_env="NOT_SET_ANYWHERE"))
+
+
+@pytest.mark.parametrize(("value", "ok"), [("sk-secret-123\r\n", True), ("sk-sec\nret", False), ("sk-sécret", False)])
+def test_api_key_is_stripped_and_never_quoted(monkeypatch, value, ok):
+    monkeypatch.setenv("TEST_OPENAI_KEY", value)
+    settings = _settings("http://127.0.0.1:9/v1", api_key_env="TEST_OPENAI_KEY")
+    if ok:
+        assert backend_module.api_key(settings) == value.strip()
+        return
+    with pytest.raises(HarnessError) as e:
+        backend_module.preflight(settings)
+    assert str(e.value) == "api_key_env: environment variable TEST_OPENAI_KEY holds non-printable characters"
+
+
+def test_a_key_the_server_echoes_back_is_redacted(stub, monkeypatch):
+    server = stub()
+    monkeypatch.setenv("TEST_OPENAI_KEY", "sk-secret-123")
+    backend = backend_module.load(_settings(server.url, api_key_env="TEST_OPENAI_KEY"))
+    server.echo_auth, server.fail_first = True, [401]
+    with pytest.raises(HarnessError) as e:
+        list(backend.generate(_rendered(backend, 1), GenerationSettings()))
+    assert "sk-secret" not in str(e.value) and "injected 401 (Bearer ***)" in str(e.value)
+    server.fail_first = [401]
+    with pytest.raises(HarnessError) as e:
+        backend_module.load(_settings(server.url, api_key_env="TEST_OPENAI_KEY"))
+    assert "sk-secret" not in str(e.value) and "Bearer ***" in str(e.value)
+
+
+def test_an_unforeseen_error_is_one_line_and_the_others_finish(stub, monkeypatch):
+    server = stub()
+    backend = backend_module.load(_settings(server.url, concurrency=1))
+    real_post = backend_module._post
+
+    async def post(session, url, body):
+        if "item 1" in json.dumps(body):
+            raise RuntimeError("boom")
+        return await real_post(session, url, body)
+
+    monkeypatch.setattr(backend_module, "_post", post)
+    got = []
+    with pytest.raises(HarnessError, match=r"^openai: item 'id1': RuntimeError: boom$"):
+        for c in backend.generate(_rendered(backend, 3), GenerationSettings()):
+            got.append(c.id)
+    assert "id0" in got
 
 
 def test_5xx_and_429_are_retried_with_backoff(stub):

@@ -89,9 +89,10 @@ class OpenAISettings(BaseModel):
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.netloc:
                 raise ValueError(f"'{url}' is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
+        value = [u.rstrip("/") for u in value]
         if len(set(value)) != len(value):
             raise ValueError("lists a URL twice")
-        return [u.rstrip("/") for u in value]
+        return value
 
     @field_validator("extra_body")
     @classmethod
@@ -231,9 +232,15 @@ class OpenAIBackend(Backend):
             return
         results: queue.Queue = queue.Queue()
         cancel = threading.Event()
-        worker = threading.Thread(
-            target=lambda: asyncio.run(self._run(list(batch), settings, results, cancel)), daemon=True
-        )
+        def work() -> None:
+            try:
+                asyncio.run(self._run(list(batch), settings, results, cancel))
+            except BaseException as e:  # never a traceback from the thread; the run stops with one line
+                results.put(_Failure(HarnessError(f"openai: {type(e).__name__}: {self._redact(str(e))}")))
+            finally:
+                results.put(_DONE)
+
+        worker = threading.Thread(target=work, daemon=True)
         worker.start()
         failure: BaseException | None = None
         try:
@@ -258,13 +265,8 @@ class OpenAIBackend(Backend):
         gates = [asyncio.Semaphore(s.concurrency) for _ in s.base_url]
         timeout = aiohttp.ClientTimeout(total=s.timeout_s)
         connector = aiohttp.TCPConnector(limit=s.concurrency * len(s.base_url))
-        try:
-            async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=self._headers()) as session:
-                await asyncio.gather(
-                    *(self._one(session, gates, i, r, gen, results, cancel) for i, r in enumerate(batch))
-                )
-        finally:
-            results.put(_DONE)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector, headers=self._headers()) as session:
+            await asyncio.gather(*(self._one(session, gates, i, r, gen, results, cancel) for i, r in enumerate(batch)))
 
     async def _one(self, session, gates, index: int, rendered: Rendered, gen: GenerationSettings,
                    results: queue.Queue, cancel: threading.Event) -> None:
@@ -287,7 +289,12 @@ class OpenAIBackend(Backend):
                     last, wait = str(e), backoff_delay(attempt, s.backoff_s, e.retry_after)
                 except HarnessError as e:
                     cancel.set()
-                    results.put(_Failure(HarnessError(f"openai: item '{rendered.request.id}': {e}")))
+                    results.put(_Failure(HarnessError(f"openai: item '{rendered.request.id}': {self._redact(str(e))}")))
+                    return
+                except Exception as e:  # anything unforeseen: one line, and the others still finish
+                    cancel.set()
+                    results.put(_Failure(HarnessError(
+                        f"openai: item '{rendered.request.id}': {type(e).__name__}: {self._redact(str(e))}")))
                     return
                 else:
                     try:
@@ -312,13 +319,21 @@ class OpenAIBackend(Backend):
     def _headers(self) -> dict:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
+    def _redact(self, text: str) -> str:
+        """A server may echo the key back (e.g. in a 401 message): never let it reach a message."""
+        return redact(text, self._api_key)
+
+
+def redact(text: str, key: str | None) -> str:
+    return text.replace(key, "***") if key else text
+
 
 async def _post(session, url: str, body: dict) -> dict:
     import aiohttp
 
     try:
         async with session.post(url, json=body) as response:
-            text = await response.text()
+            text = await response.text(errors="replace")  # a proxy's error page need not be UTF-8
             if response.status in RETRY_STATUS:
                 raise RetryableError(f"HTTP {response.status} from {url}", response.headers.get("Retry-After"))
             if response.status >= 400:
@@ -327,7 +342,7 @@ async def _post(session, url: str, body: dict) -> dict:
                 return json.loads(text)
             except ValueError:
                 raise RetryableError(f"unreadable JSON from {url}") from None
-    except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError) as e:
+    except (aiohttp.ClientError, asyncio.TimeoutError) as e:  # connection, payload, malformed response
         raise RetryableError(f"{type(e).__name__} on {url}: {e}".rstrip(": ")) from None
 
 
@@ -347,9 +362,12 @@ def _server_message(text: str) -> str:
 def api_key(settings: OpenAISettings) -> str | None:
     if settings.api_key_env is None:
         return None
-    value = os.environ.get(settings.api_key_env)
+    value = (os.environ.get(settings.api_key_env) or "").strip()
     if not value:
         raise HarnessError(f"api_key_env: environment variable {settings.api_key_env} is not set")
+    if not value.isprintable() or not value.isascii():
+        # an HTTP library would quote the header (and with it the key) in its error
+        raise HarnessError(f"api_key_env: environment variable {settings.api_key_env} holds non-printable characters")
     return value
 
 
@@ -375,9 +393,10 @@ def _probe(settings: OpenAISettings, key: str | None) -> dict:
             with urllib.request.urlopen(request, timeout=min(settings.timeout_s, 60)) as response:
                 data = json.loads(response.read())
         except urllib.error.HTTPError as e:
-            raise HarnessError(f"base_url: {url} answered HTTP {e.code}: {_server_message(e.read().decode(errors='replace'))}") from None
+            message = redact(_server_message(e.read().decode(errors="replace")), key)
+            raise HarnessError(f"base_url: {url} answered HTTP {e.code}: {message}") from None
         except (urllib.error.URLError, OSError, ValueError) as e:
-            reason = getattr(e, "reason", e)
+            reason = redact(str(getattr(e, "reason", e)), key)
             raise HarnessError(f"base_url: cannot reach {url} ({reason}); is the server running?") from None
         seen.append({"model": data.get("model", settings.model), "system_fingerprint": data.get("system_fingerprint")})
     if any(s != seen[0] for s in seen[1:]):

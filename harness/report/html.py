@@ -50,7 +50,9 @@ def _csp_hash(source: str) -> str:
 
 
 def _nice_step(span: float) -> float:
-    raw = span / 4 if span > 0 else 1.0
+    # At least 0.01 points (the tables show two decimals): a CI one float step wide would
+    # otherwise give a step that adding to a tick cannot change.
+    raw = max(span / 4, 0.01)
     magnitude = 10 ** int(f"{raw:e}".split("e")[1])
     for factor in (1, 2, 2.5, 5, 10):
         if raw <= factor * magnitude:
@@ -83,12 +85,11 @@ def whisker_svg(table: Table, metric: str) -> str:
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}"><title>{esc(title)}</title>'
     ]
     axis_y = top + row_h * len(rows) + 4
-    tick = x_min
-    while tick <= x_max + 1e-9:
+    for k in range(int(round((x_max - x_min) / step)) + 1):  # a count, not float accumulation
+        tick = x_min + k * step
         tx = x(tick)
         parts.append(f'<line class="grid" x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{axis_y}"/>')
         parts.append(f'<text class="tick" x="{tx:.1f}" y="{axis_y + 14}" text-anchor="middle">{esc(f"{tick:g}")}</text>')
-        tick += step
     for i, r in enumerate(rows):
         c = r.cells[metric]
         y = top + row_h * i + row_h / 2

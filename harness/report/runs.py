@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -278,6 +279,13 @@ def _commit(value, dirty=None) -> str | None:
     return f"{value} (with local changes)" if dirty else value
 
 
+def _finite(s: Mapping, key: str, file: Path, where: str) -> float:
+    value = float(_get(s, key, file, (int, float), f"{where}.{key}"))
+    if not math.isfinite(value):
+        raise HarnessError(f"{file}: '{where}.{key}' must be a finite number, got {value!r}")
+    return value
+
+
 def _parse_score(s: Mapping, file: Path, i: int) -> StoredScore:
     where = f"scores[{i}]"
     number = (int, float)
@@ -285,9 +293,9 @@ def _parse_score(s: Mapping, file: Path, i: int) -> StoredScore:
         model=_get(s, "model", file, str, f"{where}.model"),
         task=_get(s, "task", file, str, f"{where}.task"),
         metric=_get(s, "metric", file, str, f"{where}.metric"),
-        value=float(_get(s, "value", file, number, f"{where}.value")),
-        ci_low=float(_get(s, "ci_low", file, number, f"{where}.ci_low")),
-        ci_high=float(_get(s, "ci_high", file, number, f"{where}.ci_high")),
+        value=_finite(s, "value", file, where),
+        ci_low=_finite(s, "ci_low", file, where),
+        ci_high=_finite(s, "ci_high", file, where),
         signature=_get(s, "signature", file, str, f"{where}.signature"),
         n=int(_get(s, "n", file, number, f"{where}.n")),
     )
@@ -324,7 +332,7 @@ def _read_predictions(file: Path) -> tuple[Prediction, ...]:
                 output=_get(row, "output", where, str),
                 truncated=bool(row.get("truncated", False)),
                 stop_reason=str(row.get("stop_reason", "none")),
-                scores={str(k): float(v) for k, v in scores.items() if isinstance(v, (int, float))},
+                scores={str(k): float(v) for k, v in scores.items() if isinstance(v, (int, float)) and math.isfinite(v)},
             )
         )
     if not out:
