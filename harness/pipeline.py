@@ -216,6 +216,8 @@ def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cac
                     for task in model.tasks:
                         runs.append(run_task(backend, identity, model, plan.tasks[task], plan, cache, reporter))
                     info = backend.info()
+                    # asked again: a backend may learn more while generating (the `file` backend
+                    # records the sha256 of each outputs file it read)
                     backends[model.name] = {"identity": backend.identity(), "info": asdict(info)}
                 finally:
                     backend.close()

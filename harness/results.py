@@ -102,16 +102,27 @@ def read_json(path: Path) -> dict:
         raise HarnessError(f"{path}: not valid JSON ({e})") from None
 
 
+def read_jsonl(path: Path) -> list[tuple[str, object]]:
+    """(`file:line`, value) per non-blank line. Split on "\n" only: str.splitlines() also splits
+    on U+2028/U+2029, which JSON written with ensure_ascii=False leaves raw inside strings."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except UnicodeDecodeError:
+        raise HarnessError(f"{path}: not UTF-8") from None
+    out = []
+    for n, line in enumerate(lines, 1):
+        if line.strip():
+            try:
+                out.append((f"{path}:{n}", json.loads(line)))
+            except json.JSONDecodeError as e:
+                raise HarnessError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+    return out
+
+
 def read_predictions(path: Path) -> list[Prediction]:
     if not path.is_file():
         raise HarnessError(f"{path}: not found")
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            out.append(Prediction.from_dict(json.loads(line), f"{path}:{n}"))
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-    return out
+    return [Prediction.from_dict(row, where) for where, row in read_jsonl(path)]
 
 
 def prediction_path(folder: Path, model: str, task: str) -> Path:
@@ -157,7 +168,12 @@ def _alive(pid: int) -> bool:
 
 
 def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Streamed in 4 MiB blocks: model files are hundreds of MB."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def sha256_text(text: str) -> str:

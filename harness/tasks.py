@@ -227,7 +227,7 @@ class PromptTemplate(BaseModel):
             if answer is not None:
                 messages.append(("assistant", answer))
         label = self.input[: self.input.index("{source}")].strip()  # "Chinese:", "文章："
-        return Prompt(messages=tuple(messages), plain=plain, plain_stop=(f"\n{label}",) if label else ())
+        return Prompt(messages=tuple(messages), plain=plain, plain_stop=(f"\n{label}",) if label else (), source=source)
 
 
 def default_prompt_path(task: str) -> Path:

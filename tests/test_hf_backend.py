@@ -6,8 +6,8 @@ Ground truth for generation is transformers itself: a bare, unpadded, one-item-a
 
 from __future__ import annotations
 
+import hashlib
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -374,13 +374,6 @@ def test_language_code_errors(tiny, name, settings, message):
         backend_for(getattr(tiny, name), **settings)
 
 
-@dataclass(frozen=True)
-class SourcePrompt(Prompt):
-    """A Prompt carrying the bare source (the field translation-only models read)."""
-
-    source: str = ""
-
-
 @pytest.mark.parametrize(
     "is_encoder_decoder, model_type, setting, expected",
     [
@@ -411,7 +404,7 @@ def test_causal_models_do_not_read_the_bare_source():
 
 def test_seq2seq_reading_the_source(tiny, texts):
     backend = backend_for(tiny.t5, input="source")
-    prompt = SourcePrompt(messages=(("user", "Translate: 忙"),), plain="Translate into English:\n\n忙\nEnglish:", source="忙")
+    prompt = Prompt(messages=(("user", "Translate: 忙"),), plain="Translate into English:\n\n忙\nEnglish:", source="忙")
     assert backend.render(prompt) == "忙"
     assert backend_for(tiny.t5).render(prompt) == prompt.plain  # T5-style: the instruction prompt
     assert backend.identity()["input"] == "source"
@@ -677,6 +670,7 @@ models:
   - {{name: qwen2-chat, backend: hf, model: {tiny.qwen2}, batch_size: 4}}
   - {{name: qwen2-plain, backend: hf, model: {tiny.qwen2}, chat_template: none}}
   - {{name: t5, backend: hf, model: {tiny.t5}, tasks: [translate_zh_en]}}
+  - {{name: t5-source, backend: hf, model: {tiny.t5}, input: source, tasks: [translate_zh_en]}}
 """,
         encoding="utf-8",
     )
@@ -705,6 +699,13 @@ models:
     chat_rows, plain_rows = rows[("qwen2-chat", "translate_zh_en")], rows[("qwen2-plain", "translate_zh_en")]
     assert all(a["prompt_sha256"] != b["prompt_sha256"] and a["input_tokens"] > b["input_tokens"]
                for a, b in zip(chat_rows, plain_rows))
+    # input: source (what Marian/NLLB read by default): the bare segment reaches the model
+    from harness.tasks import load_items
+
+    segments = {i.id: i.source for i in load_items("translate_zh_en", root / "data")}
+    source_rows = _read_jsonl(folder / "predictions" / "t5-source" / "translate_zh_en.jsonl")
+    assert [r["prompt_sha256"] for r in source_rows] == [
+        hashlib.sha256(segments[r["id"]].encode("utf-8")).hexdigest() for r in source_rows]
 
     # Ground truth: transformers' own unpadded generate on the exact rendered prompt.
     backend = backend_for(tiny.qwen2)
@@ -726,5 +727,5 @@ models:
     code, _, err = run_cli("run", str(config), "--results", str(tmp_path / "cached"), "--quiet")
     assert code == 0, err
     cached = json.loads((tmp_path / "cached" / "tiny-hf" / "manifest.json").read_text())
-    assert (cached["cache"]["hits"], cached["cache"]["misses"]) == (19, 0)  # 2 + 5 items × 2 qwen2 models, 5 for t5
+    assert (cached["cache"]["hits"], cached["cache"]["misses"]) == (24, 0)  # 2 + 5 items × 2 qwen2 models, 5 for each t5
     assert not any(m["info"]["details"]["weights_loaded"] for m in cached["models"].values())

