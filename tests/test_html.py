@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_report_helpers import items_for, standard_models, write_run  # noqa: E402
@@ -40,21 +41,6 @@ def test_embed_json_round_trips_and_cannot_close_the_script(value):
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in text
     text.encode("utf-8")  # lone surrogates are \u-escaped: the page always encodes
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("<b>", "&lt;b&gt;"),
-        ('"quoted" & \'single\'', "&quot;quoted&quot; &amp; &#x27;single&#x27;"),
-        ("lone \ud800", "lone \ufffd"),
-        (3.5, "3.5"),
-    ],
-)
-def test_esc(text, expected):
-    from harness.report.html import esc
-
-    assert esc(text) == expected
 
 
 @pytest.fixture(scope="module")
@@ -112,13 +98,11 @@ def test_nothing_is_loaded_from_anywhere(page):
 
 
 def test_the_page_states_what_the_tables_state(page):
-    from harness.report.html import esc
-
     html_text, board = page
     for t in board.tables:
         assert t.dataset_sha256 in html_text
         for signature in t.signatures.values():
-            assert esc(signature) in html_text
+            assert str(escape(signature)) in html_text
     assert html_text.count('<section class="board"') == len(board.tables)
     assert html_text.count('<tbody class="ceiling">') == 1
     assert html_text.count('<tbody class="baseline">') == 2
@@ -174,3 +158,154 @@ def test_non_finite_scores_in_a_results_file_are_one_line(tmp_path):
     (run / "scores.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(HarnessError, match=r"scores\.json: 'scores\[0\]\.ci_high' must be a finite number, got nan$"):
         load_run(run)
+
+
+# --------------------------------------------------------------------------- hostile strings in every field
+
+HOSTILE_FIELD_VALUES = [
+    "</script><script>window.__pwned=1</script>",
+    "<img src=x onerror=\"window.__pwned=1\">",
+    "&amp; &lt;b&gt; already-escaped entities",
+    "line\u2028separator\u2029paragraph",
+    '" onmouseover="window.__pwned=1" x="',
+    "' onfocus='window.__pwned=1' x='",
+    "javascript:window.__pwned=1",
+    "<!-- {{ 7 * 7 }} {% raw %} ${x} -->",
+    "lone \ud800 surrogate",
+]
+
+
+def hostile_board(board, text: str):
+    """The fixture's first two tables with `text` in every string that reaches the markup (the JSON
+    data is hostile_samples); each field gets its own prefix so the test can find it. Returns the
+    board and {field: value}."""
+    from dataclasses import replace
+
+    values: dict[str, str] = {}
+
+    def v(field: str, text_first: bool = False) -> str:
+        # text first where the page shows only the start (a hash, a commit)
+        values[field] = f"{text}={field}" if text_first else f"{field}={text}"
+        return values[field]
+
+    tables = []
+    for k, t in enumerate(board.tables[:2]):
+        metric = {m: v(f"t{k}.metric{i}") for i, m in enumerate(t.metrics)}
+        rows = tuple(
+            replace(
+                r,
+                label=v(f"t{k}.row{i}.label"),
+                cells={metric[m]: c for m, c in r.cells.items()},
+                signatures={metric[m]: s for m, s in r.signatures.items()},
+                # a band title on every ranked row
+                band_leader=v(f"t{k}.row{i}.band_leader") if r.rank is not None else None,
+                delta_vs_leader=-0.25 if r.rank is not None else None,
+                p_vs_leader=0.5 if r.rank is not None else None,
+            )
+            for i, r in enumerate(t.rows)
+        )
+        sources = tuple(
+            replace(
+                s,
+                run=v(f"t{k}.src{i}.run"),
+                path=v(f"t{k}.src{i}.path"),
+                started=v(f"t{k}.src{i}.started"),
+                config=v(f"t{k}.src{i}.config"),
+                config_sha256=v(f"t{k}.src{i}.config_sha256", text_first=True),
+                harness_version=v(f"t{k}.src{i}.harness_version"),
+                git_commit=v(f"t{k}.src{i}.git_commit", text_first=True),
+            )
+            for i, s in enumerate(t.sources)
+        )
+        tables.append(
+            replace(
+                t,
+                task=v(f"t{k}.task"),
+                main_metric=metric[t.main_metric],
+                metrics=tuple(metric.values()),
+                signatures={metric[m]: v(f"t{k}.signature.{m}") for m in t.metrics},
+                dataset_sha256=v(f"t{k}.dataset_sha256"),
+                sources=sources,
+                rows=rows,
+                notes=(v(f"t{k}.note"),),
+            )
+        )
+    return replace(board, tables=tuple(tables), notes=(v("board.note"),), harness_version=v("board.harness_version")), values
+
+
+def hostile_samples(text: str) -> dict:
+    """Per-sample data as samples_data shapes it, with `text` in every string."""
+    return {
+        "tables": [
+            {
+                "anchor": "table-0",
+                "task": f"task={text}",
+                "title": f"title={text}",
+                "metrics": [f"metric={text}"],
+                "main": f"metric={text}",
+                "lower_is_better": [],
+                "items": [{"id": f"id={text}", "source": f"source={text}", "references": [f"ref1={text}", f"ref2={text}"]}],
+                "systems": [
+                    {
+                        "label": f"label={text}",
+                        "role": "model",
+                        "outputs": [f"output={text}"],
+                        "truncated": [False],
+                        "stop": [f"stop={text}"],
+                        "scores": {f"metric={text}": [12.5]},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def page_shape(html_text: str) -> list[tuple[str, tuple[str, ...]]]:
+    parser = Elements()
+    parser.feed(html_text)
+    return [(tag, tuple(sorted(attrs))) for tag, attrs in parser.tags]
+
+
+def shown(value: str) -> str:
+    """How the page must show a string: HTML-escaped, a lone surrogate as U+FFFD."""
+    return str(escape(re.sub("[\ud800-\udfff]", "\ufffd", value)))
+
+
+@pytest.mark.parametrize("text", HOSTILE_FIELD_VALUES)
+def test_hostile_strings_in_every_field_show_only_escaped(page, text):
+    from harness.report.html import page_html
+    from harness.report.leaderboard import short_commit
+
+    _, board = page
+    plain_board, _ = hostile_board(board, "plain")
+    board_h, values = hostile_board(board, text)
+    samples = hostile_samples(text)
+    html_text = page_html(board_h, samples)
+    html_text.encode("utf-8")  # always writable, lone surrogates included
+
+    # Same elements and attributes as with harmless text: no string added markup.
+    assert page_shape(html_text) == page_shape(page_html(plain_board, hostile_samples("plain")))
+    # Every field is on the page, escaped (the config hash and the commit shortened as shown).
+    for field, value in values.items():
+        if field.endswith(".config_sha256"):
+            value = value[:12]
+        elif field.endswith(".git_commit"):
+            value = short_commit(value)
+        assert shown(value) in html_text, field
+    # ...and never raw, outside the JSON block (checked below) and the page's own script.
+    head, _, rest = html_text.partition('<script type="application/json" id="samples">')
+    block, _, tail = rest.partition("</script>")
+    markup = head + tail
+    for fragment in ("<script>window", "<img", '" onmouseover', "' onfocus", "<!-- {{", "&amp; &lt;b&gt; already"):
+        if fragment in text:
+            assert fragment not in markup
+    if "&amp;" in text:
+        assert "&amp;amp; &amp;lt;b&amp;gt;" in markup
+    if "{{" in text:  # data is never template source
+        assert "{{ 7 * 7 }}" in markup
+    assert not re.search(r"(href|src|action)=\"\s*javascript:", markup)
+    # The embedded JSON holds exactly the strings given, and nothing that could end the element.
+    assert json.loads(block) == samples
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in block
+    assert markup.count("<script") == 1 and tail.startswith("<script>")
