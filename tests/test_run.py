@@ -361,7 +361,7 @@ def test_results_folder_is_swapped_in_whole(tmp_path):
     import subprocess
     import sys
 
-    from harness.results import staged_folder
+    from harness.io import staged_folder
 
     target = tmp_path / "run"
     target.mkdir()
@@ -443,7 +443,7 @@ def test_with_plain_stops_adds_each_stop_once():
 def test_jsonl_reader_keeps_line_separators_inside_strings(tmp_path):
     """JSON written with ensure_ascii=False leaves U+2028/U+2029 raw; str.splitlines() would cut
     such a prediction in two and make `harness rescore` fail on a model's output."""
-    from harness.results import read_jsonl
+    from harness.io import read_jsonl
 
     path = tmp_path / "p.jsonl"
     rows = [{"id": "a", "output": "第一行\u2028第二行\u2029end"}, {"id": "b", "output": "x"}]
