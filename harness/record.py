@@ -16,7 +16,6 @@ versions may add them), so a record can grow without a version bump.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -196,7 +195,7 @@ def parse(model: type[BaseModel], data, where: str):
 
 
 def _describe(error: Mapping) -> str:
-    key = ".".join(str(part) for part in error["loc"])
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
     kind, value = error["type"], error.get("input")
     if not key:
         return f"expected a JSON object, got {_json_type(value)}"
@@ -258,9 +257,9 @@ def read_scores(folder: Path, manifest: Manifest) -> ScoresDoc:
         )
     for i, s in enumerate(doc.scores):
         if s.model not in manifest.models:
-            raise HarnessError(f"{file}: scores.{i}: model '{s.model}' is not in {MANIFEST}'s models")
+            raise HarnessError(f"{file}: scores[{i}]: model '{s.model}' is not in {MANIFEST}'s models")
         if s.task not in manifest.tasks:
-            raise HarnessError(f"{file}: scores.{i}: task '{s.task}' is not in {MANIFEST}'s tasks")
+            raise HarnessError(f"{file}: scores[{i}]: task '{s.task}' is not in {MANIFEST}'s tasks")
     return doc
 
 
@@ -303,7 +302,3 @@ def write_scores(folder: Path, doc: ScoresDoc) -> None:
 
 def write_predictions(path: Path, predictions: Sequence[Prediction]) -> None:
     io.write_jsonl(path, (dump(p) for p in predictions))
-
-
-def finite_or_none(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
