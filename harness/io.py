@@ -42,7 +42,7 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO]:
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_writer: mode {mode!r}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8", "newline": "\n"} if mode == "w" else {})) as f:
@@ -54,6 +54,18 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def make_folders(folder: Path) -> None:
+    """mkdir -p, with every folder it creates 0755 whatever the umask (like the 0644 files)."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        os.chmod(created, FOLDER_MODE)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -172,7 +184,7 @@ def staged_folder(target: Path) -> Iterator[Path]:
     """Yield an empty hidden sibling folder (0755); on success it replaces `target` in one rename,
     on failure it is removed. Staging folders left by killed runs (their process is gone) are cleared."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folders(target.parent)
     for stale in target.parent.glob(f".{target.name}.tmp-*-*"):
         pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):

@@ -96,7 +96,12 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
     assert set(copy_en_zh[0]["scores"]) == {"bleu", "chrf++"}
 
     scores = json.loads((folder / "scores.json").read_text())
-    assert set(scores) == {"run", "dataset_manifest_sha256", "harness_version", "created", "scores", "summary"}
+    assert list(scores) == ["schema_version", "run", "dataset_manifest_sha256", "harness_version", "created", "scores",
+                            "summary"]
+    assert scores["schema_version"] == manifest["schema_version"] == 1
+    assert oct(folder.stat().st_mode & 0o777) == "0o755"  # folders 0755 like their 0644 files (not mkdtemp's 0700)
+    assert oct((folder / "predictions" / "copy").stat().st_mode & 0o777) == "0o755"
+    assert oct((folder / "scores.json").stat().st_mode & 0o777) == "0o644"
     row = next(s for s in scores["scores"] if (s["model"], s["task"], s["metric"]) == ("reference-B", "summarize_zh", "rougeL"))
     assert row["n"] == 5 and row["ci_low"] <= row["value"] <= row["ci_high"] and "refs:1" in row["signature"]
     lead = next(s for s in scores["scores"] if (s["model"], s["task"], s["metric"]) == ("lead-3", "summarize_zh", "rouge1"))
