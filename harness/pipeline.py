@@ -454,7 +454,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     from harness.record import SCHEMA_VERSION, prediction_path, read_manifest, read_predictions, \
         write_predictions, write_scores
     from harness.report.tables import render_csv, render_markdown
-    from harness.results import now, summary_row
+    from harness.results import now
     from harness.score import score_with_items
     from harness.score.text import ScoringError
     from harness.tasks import load_items
@@ -501,7 +501,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         for j, p in enumerate(predictions):
             p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
         score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
-        summary_rows.append(summary_row(model, task, predictions, throughput, not_scored))
+        summary_rows.append(_summary_row(model, task, predictions, throughput, not_scored))
     scores_doc = ScoresDoc.model_validate({
         "schema_version": SCHEMA_VERSION,
         "run": manifest.run,
@@ -517,6 +517,29 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     write_text(folder / "results.md", render_markdown(manifest, scores_doc))
     write_text(folder / "results.csv", render_csv(manifest, scores_doc))
     return scores_doc
+
+
+def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput,
+                not_scored: str | None = None):
+    """The scores.json summary row of one model × task: shares of truncated, max-token and off-target items."""
+    from harness.record import SummaryRow
+    from harness.score import TASK_LANG
+    from harness.score.text import off_target
+
+    n = len(predictions)
+    lang = TASK_LANG.get(task)
+    return SummaryRow(
+        model=model,
+        task=task,
+        n=n,
+        truncated_share=sum(p.truncated for p in predictions) / n if n else None,
+        max_tokens_share=sum(p.stop_reason == "max_new_tokens" for p in predictions) / n if n else None,
+        # outputs mostly in the wrong language (Chinese for an English target): scored as they are
+        off_target_share=sum(off_target(p.output, lang) for p in predictions) / n if n and lang else None,
+        tokens_per_s=throughput.tokens_per_s,
+        wall_s=throughput.wall_s,
+        **({"not_scored": not_scored} if not_scored else {}),
+    )
 
 
 def _scoring_problem(error, predictions: Sequence[Prediction]) -> str:

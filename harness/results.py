@@ -1,4 +1,4 @@
-"""The run's environment record (versions, commit, hardware) and the per model × task summary row.
+"""The run's environment record for the manifest: versions, commit, hardware, the time.
 
 The results folder itself is described once, in `harness.record`; files are written through
 `harness.io`; results.md/results.csv are rendered by `harness.report.tables`.
@@ -11,11 +11,8 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-
-from harness.record import Prediction, SummaryRow, Throughput
 
 VERSIONED_PACKAGES = ("torch", "transformers", "sacrebleu", "rouge-score", "datasets", "numpy", "pyarrow",
                       "pydantic", "opencc", "jieba", "tokenizers")
@@ -85,27 +82,3 @@ def _gpus() -> list[str]:
             return []
         return [line.strip() for line in out.stdout.splitlines() if line.strip()] if out.returncode == 0 else []
     return []
-
-
-# --- summary rows ---------------------------------------------------------------------
-
-
-def summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput: Throughput,
-                not_scored: str | None = None) -> SummaryRow:
-    from harness.score import TASK_LANG
-    from harness.score.text import off_target
-
-    n = len(predictions)
-    lang = TASK_LANG.get(task)
-    return SummaryRow(
-        model=model,
-        task=task,
-        n=n,
-        truncated_share=sum(p.truncated for p in predictions) / n if n else None,
-        max_tokens_share=sum(p.stop_reason == "max_new_tokens" for p in predictions) / n if n else None,
-        # outputs mostly in the wrong language (Chinese for an English target): scored as they are
-        off_target_share=sum(off_target(p.output, lang) for p in predictions) / n if n and lang else None,
-        tokens_per_s=throughput.tokens_per_s,
-        wall_s=throughput.wall_s,
-        **({"not_scored": not_scored} if not_scored else {}),
-    )
