@@ -257,3 +257,29 @@ def test_jsonl_is_never_split_with_splitlines():
             if "splitlines" in calls and "loads" in calls:
                 found.append(f"{path.relative_to(ROOT)}: {func.name}")
     assert found == []
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    ('{"id": "a", "output": "line\u2028separator\u2029inside"}\n', {(None, "a"): "line\u2028separator\u2029inside"}),
+    ('\ufeff{"id": "a", "output": "x", "task": "t"}\r\n', {("t", "a"): "x"}),  # BOM, as `harness score` accepts
+])
+def test_file_backend_reads_jsonl_through_the_shared_reader(tmp_path, data, expected):
+    from harness.generate.file import read_outputs
+
+    path = tmp_path / "outputs.jsonl"
+    path.write_bytes(data.encode("utf-8"))
+    assert read_outputs(path) == expected
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ('{"id": "a", "output": 5}\n', r'outputs\.jsonl:1: each line needs string "id" and "output" fields'),
+    ('{"id": "a", "output": "x"}\n{"id": "a", "output": "y"}\n', r"outputs\.jsonl:2: id a appears twice"),
+    ('{"id": "a", "output": "x"}\n{"id"\n', r"outputs\.jsonl:2: not valid JSON"),
+])
+def test_file_backend_errors_name_the_line(tmp_path, data, message):
+    from harness.generate.file import read_outputs
+
+    path = tmp_path / "outputs.jsonl"
+    path.write_text(data, encoding="utf-8")
+    with pytest.raises(HarnessError, match=message):
+        read_outputs(path)
