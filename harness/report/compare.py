@@ -15,12 +15,11 @@ bands: with n items the smallest two-sided AR p-value is about 2 / 2**n, so AR c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from harness.errors import HarnessError
-from harness.io import Markdown, markdown_table, md_code, md_text
+from harness.io import Markdown, json_text, markdown_table, md_code, md_text
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, gain, outputs
 
@@ -258,4 +257,4 @@ def to_dict(report: CompareReport) -> dict:
 
 
 def to_json(report: CompareReport) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(report))

@@ -13,14 +13,13 @@ ceiling is shown above the models and never ranked.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness import __version__
 from harness.errors import HarnessError
-from harness.io import Markdown, csv_text, markdown_table, md_code, md_text, sha256_text, write_text
+from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
 from harness.tasks import TASKS
@@ -543,7 +542,7 @@ def to_dict(board: Leaderboard) -> dict:
 
 
 def to_json(board: Leaderboard) -> str:
-    return json.dumps(to_dict(board), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(board))
 
 
 def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
