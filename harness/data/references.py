@@ -4,7 +4,7 @@ Layout (fixed by `references/GUIDELINES.md` §3):
 
 - `summaries/{zh,en}/<doc>.yaml`: doc_id, language, guideline_version, written_on, reviewed_by,
   summaries: [{reference: A|B, written_by, text}]
-- `translations/en/<doc>.jsonl`: one `{"segment_id", "zh", "en"}` line per source segment, in order,
+- `translations/en/<doc>.jsonl`: one `{"segment_id", "zh", "en"}` line (+ an optional "note") per source segment, in order,
   with `<doc>.meta.yaml` beside it (doc_id, language, guideline_version, written_by, written_on,
   reviewed_by)
 - `number_exceptions.yaml`: source numbers that legitimately have no literal counterpart.
@@ -25,6 +25,7 @@ from harness.errors import HarnessError
 from harness.io import read_jsonl
 
 SUMMARY_LANGUAGES = ("zh", "en")
+TRANSLATION_KEYS = frozenset({"segment_id", "zh", "en", "note"})  # note: optional
 REFERENCE_NAMES = ("A", "B")
 
 # Guideline §1: every character counts for Chinese, whitespace-separated tokens for English.
@@ -77,6 +78,7 @@ class TranslationEntry:
     zh: str
     en: str
     line: int  # 1-based line in the JSONL file, for messages
+    note: str = ""  # translator's note (e.g. a likely typo in the source), shown to reviewers
 
 
 @dataclass(frozen=True)
@@ -183,8 +185,16 @@ def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
     for location, row in read_jsonl(path):  # split on "\n" only: U+2028 inside a string is text
         n = int(location.rpartition(":")[2])
         where = f":{n}"
+        if not isinstance(row, dict):
+            raise HarnessError(f"{path}{where}: expected a JSON object per line")
+        unknown = sorted(set(row) - TRANSLATION_KEYS)
+        if unknown:
+            raise HarnessError(f"{path}{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(TRANSLATION_KEYS))})")
+        note = row.get("note", "")
+        if not isinstance(note, str):
+            raise HarnessError(f"{path}{where}: key 'note' must be a string")
         entries.append(TranslationEntry(_field(row, "segment_id", path, where), _field(row, "zh", path, where),
-                                        _field(row, "en", path, where), n))
+                                        _field(row, "en", path, where), n, note))
     provenance = _provenance(meta, meta_path, (_field(meta, "written_by", meta_path),))
     return TranslationFile(path, meta_path, doc_id, provenance, tuple(entries))
 
