@@ -296,8 +296,18 @@ def table_rows(manifest: Mapping, scores_doc: Mapping):
         yield task, metrics, rows
 
 
+def role_name(role: str) -> str:
+    """What a role is called in tables: the `ceiling` is the agreement of reference B with A."""
+    from harness.data.provenance import CEILING_NAME
+
+    return CEILING_NAME if role == "ceiling" else role
+
+
 def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
+    from harness.data.provenance import CEILING_NAME, task_references_label
     from harness.tasks import TASKS
+
+    provenance = manifest.get("reference_provenance")
 
     git = manifest.get("git_commit")
     commit = f", git {git[:10]}{' (with local changes)' if manifest.get('git_dirty') else ''}" if git else ""
@@ -313,13 +323,14 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
         if not rows:
             continue
         info = manifest["tasks"][task]
-        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", ""]
+        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", "",
+                  f"References: {task_references_label(provenance, task)}.", ""]
         header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")
         for row in rows:
             s = row["summary"]
-            cells = [row["model"], row["role"], str(s["n"])]
+            cells = [row["model"], role_name(row["role"]), str(s["n"])]
             if row["not_scored"]:
                 cells += ["not scored"] + ["–"] * (len(metrics) - 1)
             else:
@@ -338,8 +349,9 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
         notes = []
         for row in rows:
             if row["role"] == "ceiling":
-                notes.append(f"{row['model']} is reference B scored against reference A alone (the human-agreement "
-                             "ceiling); every other row is scored against all references.")
+                notes.append(f"{row['model']} is the {CEILING_NAME}: reference B scored against reference A alone "
+                             f"({task_references_label(provenance, task)}); every other row is scored against all "
+                             "references.")
             if row["not_scored"]:
                 notes.append(f"{row['model']} was not scored: {row['not_scored']}")
         if info.get("missing_references"):
@@ -351,12 +363,14 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
 
 
 def render_csv(manifest: Mapping, scores_doc: Mapping) -> str:
+    from harness.data.provenance import ceiling_label, task_references_label
+
     tables = list(table_rows(manifest, scores_doc))
     all_metrics = list(dict.fromkeys(m for _, metrics, _ in tables for m in metrics))
     header = ["task", "model", "role", "n"]
     for m in all_metrics:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
-    header += ["truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
+    header += ["references", "truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -371,7 +385,9 @@ def render_csv(manifest: Mapping, scores_doc: Mapping) -> str:
             for m in all_metrics:
                 score = row["scores"].get(m)
                 out += [fmt(score["value"]), fmt(score["ci_low"]), fmt(score["ci_high"])] if score else ["", "", ""]
-            out += [fmt(s["truncated_share"]), fmt(s["max_tokens_share"]), fmt(s.get("off_target_share")),
+            refs = task_references_label(manifest.get("reference_provenance"), task)
+            out += [ceiling_label(manifest.get("reference_provenance"), task) if row["role"] == "ceiling" else refs,
+                    fmt(s["truncated_share"]), fmt(s["max_tokens_share"]), fmt(s.get("off_target_share")),
                     fmt(s["tokens_per_s"]), fmt(s["wall_s"])]
             writer.writerow(out)
     return buf.getvalue()

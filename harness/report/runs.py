@@ -81,6 +81,7 @@ class Run:
     summary: Mapping[tuple[str, str], TaskSummary]  # (model, task) -> shares
     predictions: Mapping[tuple[str, str], tuple[Prediction, ...]]  # (model, task) -> items in dataset order
     missing_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> item ids left out
+    reference_provenance: Mapping | None = None  # who wrote/reviewed the references; None for older runs
 
     @property
     def config_sha256(self) -> str:
@@ -187,6 +188,7 @@ def load_run(path: Path) -> Run:
         summary=summary,
         predictions=predictions,
         missing_references={t: ids for t, ids in missing.items() if ids},
+        reference_provenance=manifest.get("reference_provenance") if isinstance(manifest.get("reference_provenance"), dict) else None,
     )
 
 
