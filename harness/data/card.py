@@ -324,8 +324,8 @@ def _references_section(refs: References, record: dict) -> str:
     )
     caution = (
         "" if any_human(record) else
-        " No text has a human writer or a human reviewer: none of them is a human reference, and scores of "
-        "models that write like their writer may be flattered."
+        " No text has a writer or a reviewer of kind `human`, and scores of models that write like their "
+        "writer may be flattered."
     )
     zh_low, zh_high = SUMMARY_LENGTH["zh"]
     en_low, en_high = SUMMARY_LENGTH["en"]
