@@ -344,6 +344,8 @@ def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path,
     Everything is first written to a staging copy (references and a full dataset build, which
     validates the corrected texts); the real files are replaced only when that succeeded, and put
     back if replacing them fails half-way."""
+    import yaml
+
     from harness.data.build import atomic_write_dir, build_dataset
     from harness.data.references import load_references
     from harness.data.seeds import load_documents
@@ -377,8 +379,6 @@ def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path,
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    import yaml
-
     versions = {rel: yaml.safe_load(text)["version"] for rel, text in changes.items() if rel.endswith(".yaml")}
     fixed = sum(1 for v in sheet.verdicts if v.verdict == "fix")
     return Applied(sheet.doc_id, tuple(changes), len(sheet.verdicts) - fixed, fixed, versions)
