@@ -428,3 +428,12 @@ def test_runs_without_an_off_target_share_still_load(tmp_path):
     assert {s.off_target_share for s in loaded.summary.values()} == {None}
     md = to_markdown(build_leaderboard([loaded], items_for))
     assert "| off-target |" in md and " | — |\n" in md
+
+
+@pytest.mark.parametrize("record", [{"columns": {"en": [{"doc_id": "000"}]}}, {"columns": [1]}, "yes"])
+def test_malformed_reference_provenance_is_one_line(tmp_path, run_cli, record):
+    folder = write_run(tmp_path, "bad", standard_models(), reference_provenance=record)
+    code, out, err = run_cli("leaderboard", str(tmp_path), "--out", str(tmp_path / "lb"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{folder / 'manifest.json'}: reference_provenance is malformed" in err
+    assert not (tmp_path / "lb").exists()

@@ -178,3 +178,20 @@ def provenance_record(texts_by_column: Mapping[str, Sequence[TextProvenance]]) -
         "columns": {column: [t.to_dict() for t in texts] for column, texts in texts_by_column.items()},
         "labels": {column: set_label(texts) for column, texts in texts_by_column.items()},
     }
+
+
+def check_record(record: object, where: str) -> Mapping | None:
+    """A `reference_provenance` value read from a manifest: None (not recorded) or a record whose
+    every text parses; anything else is a HarnessError naming ``where``."""
+    from harness.errors import HarnessError
+
+    if record is None:
+        return None
+    try:
+        columns = record["columns"]
+        for column, texts in columns.items():
+            for t in texts:
+                TextProvenance.from_dict(t)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise HarnessError(f"{where}: reference_provenance is malformed ({type(err).__name__}: {err})") from None
+    return record

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.data.provenance import check_record
 from harness.errors import HarnessError
 from harness.results import read_jsonl, sha256_file
 
@@ -188,7 +189,7 @@ def load_run(path: Path) -> Run:
         summary=summary,
         predictions=predictions,
         missing_references={t: ids for t, ids in missing.items() if ids},
-        reference_provenance=manifest.get("reference_provenance") if isinstance(manifest.get("reference_provenance"), dict) else None,
+        reference_provenance=check_record(manifest.get("reference_provenance"), f"{manifest_file}"),
     )
 
 
