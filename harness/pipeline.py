@@ -141,14 +141,14 @@ def plan_run(config: RunConfig) -> RunPlan:
             if role == "ceiling" and TASKS[t].n_references < 2:
                 if m.tasks is not None:
                     raise config.error(("models", i, "tasks", m.tasks.index(t)),
-                                       f"the human ceiling (reference B against A) needs two references; {t} has one")
-                skipped[t] = "the human ceiling needs two references per item"
+                                       f"the reference-agreement row (reference B against A) needs two references; {t} has one")
+                skipped[t] = "the reference-agreement row needs two references per item"
                 continue
             runnable.append(t)
         if not runnable:
             raise config.error(("models", i), f"model '{m.name}' has no task it can run")
         if skipped:
-            notes.append(f"{m.name}: not run on {', '.join(skipped)} (the human ceiling needs two references per item)")
+            notes.append(f"{m.name}: not run on {', '.join(skipped)} (the reference-agreement row needs two references per item)")
         try:
             spec.check(m.settings, {t: tasks[t].items for t in runnable})
         except HarnessError as e:
@@ -375,6 +375,7 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
                    finished: str, cache_info: dict) -> Manifest:
     from harness import __version__
     from harness.postprocess import describe
+    from harness.io import read_json
     from harness.record import SCHEMA_VERSION
     from harness.results import git_commit, hardware, versions
 
@@ -424,6 +425,8 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
         "throughput": throughput,
         "cache": cache_info,
         "postprocess_rules": describe(config.postprocess),
+        # who wrote and reviewed the references (harness.data.provenance); reports render labels from it
+        "reference_provenance": read_json(plan.dataset_dir / "MANIFEST.json").get("reference_provenance"),
     }, strict=False)  # built here from typed values; strict checking is for what is read back
 
 

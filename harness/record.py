@@ -109,6 +109,9 @@ class Manifest(_Versioned):
     throughput: dict[str, dict[str, Throughput]] = {}  # model -> task -> timings; the pairs that ran
     cache: dict[str, Any] = {}
     postprocess_rules: list[dict[str, Any]] = []
+    # who wrote and reviewed the references (harness.data.provenance), copied from the dataset's
+    # MANIFEST.json; reports render every reference label from it. None in runs written before it existed.
+    reference_provenance: dict[str, Any] | None = None
 
     @property
     def config_path(self) -> str | None:

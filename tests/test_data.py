@@ -119,12 +119,32 @@ def test_segments_round_trip_to_the_cleaned_text(documents, doc_id):
 
 
 # Pinned: any change to cleaning or segmentation changes the ids references point at.
-SEGMENTATION_DIGEST = "d1b28f903dc4e5979c1a28039bc0c977f84072b67c481e2ce0aca80ba459ec71"
+SEGMENTATION_DIGEST = "f73a839af15efcac70e6816df846cebf8dcfdf9e10f6ce457508819d3b73ca3c"
+# The digest before the `figure-reference` rule (issue 11): with its one removal put back, every id
+# and every other text is unchanged.
+DIGEST_BEFORE_FIGURE_RULE = "d1b28f903dc4e5979c1a28039bc0c977f84072b67c481e2ce0aca80ba459ec71"
+
+
+def _segmentation_digest(documents, restore: dict[str, tuple[str, str]] | None = None) -> str:
+    def text(s):
+        if restore and s.id in restore:
+            before, after = restore[s.id]
+            return s.zh.replace(before, after, 1)
+        return s.zh
+
+    lines = "\n".join(f"{s.id}\t{text(s)}" for d in documents.values() for s in d.segments)
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def test_segment_ids_and_texts_are_stable(documents):
-    lines = "\n".join(f"{s.id}\t{s.zh}" for d in documents.values() for s in d.segments)
     assert sum(len(d.segments) for d in documents.values()) == 511
-    assert hashlib.sha256(lines.encode()).hexdigest() == SEGMENTATION_DIGEST
+    assert _segmentation_digest(documents) == SEGMENTATION_DIGEST
     assert documents["000"].segments[0].zh == "“太忙了。”"
     assert next(s for s in documents["000"].segments if s.id == "000-p12-s02").zh == "“我们的算法非常简单。”"
+
+
+def test_figure_reference_rule_changes_only_004_p06_s01(documents):
+    p06 = next(s for s in documents["004"].segments if s.id == "004-p06-s01")
+    assert p06.zh.startswith("ChatGPT的發展經歷了3個階段,前期GPT-1") and "如下圖所示" not in documents["004"].text
+    restored = _segmentation_digest(documents, {"004-p06-s01": ("3個階段,", "3個階段 (如下圖所示),")})
+    assert restored == DIGEST_BEFORE_FIGURE_RULE

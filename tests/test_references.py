@@ -228,11 +228,11 @@ DAMAGES = {
     ),
     "bad-guideline-version": (
         lambda r: _edit_yaml(r / "translations" / "en" / "003.meta.yaml", lambda d: d.update(guideline_version="0.9")),
-        "guideline_version differs from GUIDELINES.md (1.0): translations/en/003.meta.yaml (0.9)",
+        "guideline_version differs from GUIDELINES.md (1.1): translations/en/003.meta.yaml (0.9)",
     ),
     "bad-summary-guideline-version": (
         lambda r: _edit_yaml(r / "summaries" / "zh" / "000.yaml", lambda d: d.update(guideline_version="2.0")),
-        "guideline_version differs from GUIDELINES.md (1.0): summaries/zh/000.yaml (2.0)",
+        "guideline_version differs from GUIDELINES.md (1.1): summaries/zh/000.yaml (2.0)",
     ),
 }
 
@@ -285,9 +285,23 @@ def test_every_problem_is_listed_in_one_line(copies, run_cli):
         (lambda r: (r / "GUIDELINES.md").write_text("# Reference guidelines\n"), "GUIDELINES.md: no '**Version X.Y**' line"),
         (lambda r: (r / "number_exceptions.yaml").write_text("exceptions:\n- segment_id: 000-p01-s01\n  number: '7'\n  why: ''\n"),
          "number_exceptions.yaml exceptions[0]: 'why' is empty"),
+        # Provenance (GUIDELINES.md §3): writers and reviewers say whether they are a person or a model.
+        (lambda r: _edit_yaml(r / "translations" / "en" / "002.meta.yaml", lambda d: d.update(written_by="Claude")),
+         "translations/en/002.meta.yaml: 'written_by' must be a mapping {name, kind: human|ai-model}"),
+        (lambda r: _edit_yaml(r / "summaries" / "zh" / "003.yaml",
+                              lambda d: d["summaries"][1]["written_by"].update(kind="person")),
+         "summaries/zh/003.yaml summaries[1]: 'written_by.kind' must be one of human, ai-model, got 'person'"),
+        (lambda r: _edit_yaml(r / "summaries" / "en" / "000.yaml",
+                              lambda d: d.update(reviewed_by={"name": "Li Lei", "kind": "human"})),
+         "summaries/en/000.yaml: 'reviewed_on' is empty although 'reviewed_by' is set"),
+        (lambda r: _edit_yaml(r / "translations" / "en" / "001.meta.yaml", lambda d: d.pop("version")),
+         "translations/en/001.meta.yaml: missing key 'version'"),
+        (lambda r: _edit_yaml(r / "translations" / "en" / "001.meta.yaml", lambda d: d.update(version=0)),
+         "translations/en/001.meta.yaml: 'version' must be 1 or more, got 0"),
     ],
     ids=["missing-summary-file", "missing-meta", "bad-json", "missing-key", "unknown-doc", "one-summary",
-         "doc-id-mismatch", "no-version", "exception-without-reason"],
+         "doc-id-mismatch", "no-version", "exception-without-reason", "writer-as-string", "unknown-kind",
+         "reviewer-without-date", "no-file-version", "file-version-0"],
 )
 def test_malformed_reference_files(copies, run_cli, damage, message):
     seeds, refs = copies
@@ -299,8 +313,16 @@ def test_malformed_reference_files(copies, run_cli, damage, message):
 def test_the_real_references_pass(run_cli, root):
     code, out, err = run_cli("refs", "check", "--seeds", str(root / "seeds"), "--references", str(root / "references"))
     assert code == 0 and err == ""
-    assert out == ("OK: 5 documents, 511 segments translated, 10 zh + 10 en summaries, 2 number exceptions, "
-                   "guideline 1.0, 0 of 15 files reviewed\n")
+    lines = out.splitlines()
+    assert lines[0] == ("OK: 5 documents, 511 segments translated, 10 zh + 10 en summaries, 2 number exceptions, "
+                        "guideline 1.1, 0 of 15 files reviewed")
+    # Labels generated from the provenance fields: no reviewer yet, every text written by an AI model.
+    assert "summaries/zh/000.yaml (version 1): AI-written (Claude), not reviewed" in lines
+    assert "translations/en/004.jsonl (version 1): AI-written (Claude), not reviewed" in lines
+    assert sum("AI-written (Claude), not reviewed" in line for line in lines) == 15
+    assert [line.split(":")[0] for line in lines[-2:]] == ["independence zh", "independence en"]
+    assert "target ≤ 35" in lines[-2] and "target ≤ 15" in lines[-2] and "before the rewrite 48.47" in lines[-2]
+    assert "target ≤ 22" in lines[-1] and "target ≤ 8" in lines[-1] and "before the rewrite 32.86" in lines[-1]
 
 
 def test_every_source_number_is_in_its_translation_or_excepted(root):
@@ -317,11 +339,11 @@ def test_every_source_number_is_in_its_translation_or_excepted(root):
 # --- the dataset configs -----------------------------------------------------------------------
 
 
-def test_new_configs_load_offline(root, tmp_path, monkeypatch, documents):
+def test_new_configs_load_offline(fresh, tmp_path, monkeypatch, documents):
     import datasets
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    load = lambda name: datasets.load_dataset(str(root / "data"), name, split="test", cache_dir=str(tmp_path / "c"))  # noqa: E731
+    load = lambda name: datasets.load_dataset(str(fresh), name, split="test", cache_dir=str(tmp_path / "c"))  # noqa: E731
 
     summ = load("summarization")
     assert summ.column_names == ["doc_id", "title", "script", "text", "text_simplified", "summaries_zh",
@@ -346,18 +368,33 @@ def test_new_configs_load_offline(root, tmp_path, monkeypatch, documents):
     assert first["en"] == '"Too busy." ' + tr[1]["en"]
 
 
-def test_card_states_provenance_and_configs(root):
-    card = (root / "data" / "README.md").read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def fresh(root, tmp_path_factory):
+    """A dataset built now from the working tree (the committed data/ is compared in test_build.py)."""
+    from harness.data.build import build_dataset
+
+    out = tmp_path_factory.mktemp("fresh") / "data"
+    build_dataset(root / "seeds", out, root / "references")
+    return out
+
+
+def test_card_states_provenance_and_configs(fresh):
+    card = (fresh / "README.md").read_text(encoding="utf-8")
     header = card.split("---")[1]
     for name in ("summarization", "translation", "translation_paragraphs"):
         assert f"- config_name: {name}\n  data_files:\n  - split: test\n    path: {name}.parquet" in header
-    assert "written by **Claude, an AI model made by Anthropic**" in card
-    assert "No machine-translation system was used" in card and "nothing was post-edited" in card
-    assert "`references/GUIDELINES.md` version 1.0" in card and "2026-11-25" in card
-    assert "**No reference has been reviewed by a native speaker yet**" in card
-    assert card.count("| not yet reviewed |") == 15
-    manifest = json.loads((root / "data" / "MANIFEST.json").read_text())
-    assert manifest["references"]["guideline_version"] == "1.0"
+    assert "**Claude (AI model)**: 20 summaries and the translation of 511 segments" in card
+    assert "no machine-translation system" in card and "nothing was post-edited" in card
+    assert "`references/GUIDELINES.md` version 1.1" in card and "2026-11-25" in card
+    assert "**No reference has been reviewed yet**" in card
+    assert card.count("| not yet reviewed | — | AI-written (Claude), not reviewed |") == 15
+    assert "- 002: the text stops after the author's fourth factor, so the headline's 烟花秀" in card
+    manifest = json.loads((fresh / "MANIFEST.json").read_text())
+    assert manifest["references"]["guideline_version"] == "1.1"
+    labels = manifest["reference_provenance"]["labels"]
+    assert labels == {"summaries_zh": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
+                      "summaries_en": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
+                      "en": "AI-written (Claude), not reviewed"}
     assert len(manifest["references"]["files"]) == 2 + 10 + 10  # guidelines, exceptions, summaries, translations+meta
     assert {"summarization.parquet", "translation.parquet", "translation_paragraphs.parquet"} <= set(manifest["files"])
 
@@ -371,7 +408,8 @@ def test_review_prints_status_summaries_and_segments_side_by_side(run_cli, root)
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "# 003  (no title)"
-    assert "- translations/en/003.jsonl: guideline 1.0, written 2026-11-25, NOT YET REVIEWED" in lines
+    assert ("- translations/en/003.jsonl: guideline 1.1, written 2026-11-25, version 1, "
+            "AI-written (Claude), not reviewed") in lines
     assert "- validation: OK" in lines
     assert lines.index("## Summaries (zh)") < lines.index("## Summaries (en)") < lines.index(
         "## Translation (segment id │ source │ English reference)")
@@ -412,15 +450,15 @@ def test_help(run_cli):
     assert code == 0 and "review" in out and "check" in out
 
 
-def test_human_agreement_in_the_card_matches_rouge_score(root, documents):
-    """The English ROUGE-1 ceiling, recomputed with Google's rouge-score package directly."""
+def test_reference_agreement_in_the_card_matches_rouge_score(root, documents, fresh):
+    """The English ROUGE-1/2 agreement row, recomputed with Google's rouge-score package directly."""
     from rouge_score import rouge_scorer
 
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
     files = {d: yaml.safe_load((root / "references" / "summaries" / "en" / f"{d}.yaml").read_text()) for d in documents}
     pairs = [[s["text"] for s in files[d]["summaries"]] for d in documents]
     expected = {m: sum(scorer.score(b, a)[m].fmeasure for a, b in pairs) / len(pairs) * 100 for m in ("rouge1", "rouge2")}
-    card = (root / "data" / "README.md").read_text(encoding="utf-8")
+    card = (fresh / "README.md").read_text(encoding="utf-8")
     for metric, value in expected.items():
         row = next(line for line in card.splitlines() if line.startswith(f"| en | {metric} |"))
         assert row.split(" | ")[2] == f"{value:.2f}" == row.split(" | ")[4]

@@ -125,8 +125,10 @@ def write_run(
     item_limit: dict[str, int] | None = None,
     config_path: str = "configs/tiny.yaml",
     data: dict[str, TaskData] | None = None,
+    reference_provenance: dict | None = None,
 ) -> Path:
-    """Write results/<name>/ for these models (outputs per task) and return its path."""
+    """Write results/<name>/ for these models (outputs per task) and return its path. Without
+    ``reference_provenance`` the manifest is that of a run written before the field existed."""
     from harness.score import DEFAULT_METRICS, TASK_LANG, item_scores, score
     from harness.score.text import off_target
 
@@ -199,6 +201,8 @@ def write_run(
         "cache": {},
         "postprocess_rules": [],
     }
+    if reference_provenance is not None:
+        manifest["reference_provenance"] = reference_provenance
     (run_dir / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     (run_dir / "scores.json").write_text(
         json.dumps(
@@ -294,3 +298,15 @@ def test_fixture_folder_follows_the_contract(tmp_path):
     assert run.models_for("translate_zh_en") == ("alpha", "beta", "lead-1")
     assert run.item_ids("alpha", "summarize_zh") == tuple(task_items("summarize_zh")[0])
     assert run.scores_for("alpha", "summarize_zh")["rougeL"].value == pytest.approx(100.0)
+
+
+def tiny_provenance() -> dict:
+    """A `reference_provenance` record: summaries A by an AI model (one reviewed by a person), B by a person."""
+    from harness.data.provenance import Agent, TextProvenance, provenance_record
+
+    ai, person, reviewer = Agent("Claude", "ai-model"), Agent("Li Lei", "human"), Agent("Wang Fang", "human")
+    zh = [TextProvenance(d, "A", f"summaries/zh/{d}.yaml", 1 + (d == "000"), ai, reviewer if d == "000" else None,
+                         "2026-12-10" if d == "000" else "") for d in ("000", "001")]
+    zh += [TextProvenance(d, "B", f"summaries/zh/{d}.yaml", 1, person, None, "") for d in ("000", "001")]
+    en = [TextProvenance(d, "", f"translations/en/{d}.jsonl", 1, ai, None, "") for d in ("000", "001")]
+    return provenance_record({"summaries_zh": zh, "en": en})

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import ModelSpec, items_for, run_smoke, standard_models, task_items, write_dataset, write_run  # noqa: E402
+from test_report_helpers import (ModelSpec, items_for, run_smoke, standard_models, task_items, tiny_provenance,  # noqa: E402
+                                 write_dataset, write_run)
 
 GOLDEN = Path(__file__).parent / "data" / "report" / "golden"
 
@@ -27,7 +28,7 @@ GOLDEN = Path(__file__).parent / "data" / "report" / "golden"
 def golden_runs(root: Path):
     from harness.report.runs import load_runs
 
-    write_run(root, "tiny", standard_models())
+    write_run(root, "tiny", standard_models(), reference_provenance=tiny_provenance())
     zh_refs = task_items("summarize_zh")[2]
     # A second run on the same dataset and items: its model joins the same table; a model name
     # that appears in both runs gets the run folder in its label.
@@ -37,6 +38,7 @@ def golden_runs(root: Path):
         {"alpha": ModelSpec(outputs={"summarize_zh": [r[1] for r in zh_refs]}), "gamma": ModelSpec(outputs={"summarize_zh": [r[0][:5] for r in zh_refs]})},
         started="2025-02-03T04:05:06+00:00",
         config_path="configs/tiny-b.yaml",
+        reference_provenance=tiny_provenance(),
     )
     return load_runs([root])
 
@@ -91,6 +93,27 @@ def test_golden_tables_rank_as_the_data_supports(board):
     assert (lead.truncated_share, lead.max_tokens_share, lead.off_target_share) == (pytest.approx(2 / 6), 0.0, 0.0)
     assert next(r for r in zh.rows if r.label == "beta").max_tokens_share == 1.0
     assert any("ceiling row 'human'" in n for n in zh.notes)
+    # Who wrote and reviewed the references, from the runs' reference_provenance.
+    assert zh.references == ("A: AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 (1 of 2); "
+                             "AI-written (Claude), not reviewed (1 of 2); B: human-written (Li Lei), not reviewed")
+    assert en.references == "AI-written (Claude), not reviewed"
+    assert zh.notes[0] == f"References: {zh.references}."
+    assert next(r for r in zh.rows if r.role == "ceiling").role == "ceiling"
+
+
+def test_runs_without_reference_provenance_say_so(tmp_path):
+    from harness.report.html import render_page
+    from harness.report.leaderboard import build_leaderboard, to_csv, to_dict, to_markdown
+    from harness.report.runs import load_runs
+
+    write_run(tmp_path, "old", standard_models())  # a manifest written before the field existed
+    board = build_leaderboard(load_runs([tmp_path]), items_for)
+    assert {t.references for t in board.tables} == {"reference provenance not recorded"}
+    assert "> **Note:** References: reference provenance not recorded." in to_markdown(board)
+    assert "reference provenance not recorded" in to_csv(board).splitlines()[1]
+    assert to_dict(board)["tables"][0]["references"] == "reference provenance not recorded"
+    assert "References: reference provenance not recorded." in render_page(board, load_runs([tmp_path]), items_for)
+    assert "human" not in to_markdown(board).replace("'human'", "").replace("*human*", "")  # the ceiling's name
 
 
 def test_csv_and_json_agree_with_the_tables(board):
@@ -405,3 +428,12 @@ def test_runs_without_an_off_target_share_still_load(tmp_path):
     assert {s.off_target_share for s in loaded.summary.values()} == {None}
     md = to_markdown(build_leaderboard([loaded], items_for))
     assert "| off-target |" in md and " | — |\n" in md
+
+
+@pytest.mark.parametrize("record", [{"columns": {"en": [{"doc_id": "000"}]}}, {"columns": [1]}, "yes"])
+def test_malformed_reference_provenance_is_one_line(tmp_path, run_cli, record):
+    folder = write_run(tmp_path, "bad", standard_models(), reference_provenance=record)
+    code, out, err = run_cli("leaderboard", str(tmp_path), "--out", str(tmp_path / "lb"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{folder / 'manifest.json'}: reference_provenance is malformed" in err
+    assert not (tmp_path / "lb").exists()

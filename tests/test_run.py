@@ -13,7 +13,7 @@ from harness.postprocess import clean
 from tests.fake_backend import register
 
 MANIFEST_KEYS = {"run", "harness_version", "git_commit", "config", "dataset", "versions", "hardware", "started",
-                 "finished", "models", "tasks", "throughput", "cache", "postprocess_rules"}
+                 "finished", "models", "tasks", "throughput", "cache", "postprocess_rules", "reference_provenance"}
 PREDICTION_KEYS = ["id", "prompt_sha256", "raw", "output", "input_tokens", "output_tokens", "truncated",
                    "stop_reason", "latency_s", "scores"]
 
@@ -112,7 +112,10 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
         ("reference-B", "summarize_en")}
 
     md = (folder / "results.md").read_text()
-    assert md.count("\n## ") == 5 and "| reference-B | ceiling | 5 |" in md
+    assert md.count("\n## ") == 5 and "| reference-B | reference agreement (B vs A) | 5 |" in md
+    # The references' provenance travels from data/MANIFEST.json into the run and its tables.
+    dataset_manifest = json.loads((root / "data" / "MANIFEST.json").read_text())
+    assert manifest["reference_provenance"] == dataset_manifest.get("reference_provenance")
     csv_lines = (folder / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("task,model,role,n,rouge1,rouge1_ci_low,rouge1_ci_high") and len(csv_lines) == 8
     assert proc.stdout.count("(baseline)") == 3 and proc.stdout.count("(ceiling)") == 1
@@ -454,3 +457,37 @@ def test_jsonl_reader_keeps_line_separators_inside_strings(tmp_path):
     rows = [{"id": "a", "output": "第一行\u2028第二行\u2029end"}, {"id": "b", "output": "x"}]
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert read_jsonl(path) == [(f"{path}:1", rows[0]), (f"{path}:2", rows[1])]
+
+
+def test_tables_label_the_references_from_their_provenance(smoke):
+    """results.md / results.csv say who wrote and reviewed the references; old runs say it was not recorded."""
+    import csv
+    import io
+    import sys
+
+    from harness.results import render_csv, render_markdown
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_report_helpers import tiny_provenance
+
+    folder, _ = smoke
+    manifest = json.loads((folder / "manifest.json").read_text())
+    scores = json.loads((folder / "scores.json").read_text())
+    manifest["reference_provenance"] = tiny_provenance()
+    md = render_markdown(manifest, scores)
+    zh = ("A: AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 (1 of 2); "
+          "AI-written (Claude), not reviewed (1 of 2); B: human-written (Li Lei), not reviewed")
+    assert f"References: {zh}." in md
+    assert "References: AI-written (Claude), not reviewed." in md  # translate_zh_en
+    assert "References: the published Chinese article (source text, no reference writer)." in md  # translate_en_zh
+    assert (f"- reference-B is the reference agreement (B vs A): reference B scored against reference A alone ({zh}); "
+            "every other row is scored against all references.") in md
+    rows = list(csv.DictReader(io.StringIO(render_csv(manifest, scores))))
+    ceiling = next(r for r in rows if r["model"] == "reference-B" and r["task"] == "summarize_zh")
+    assert ceiling["references"] == f"reference agreement (B vs A): {zh}" and ceiling["role"] == "ceiling"
+    assert next(r for r in rows if r["model"] == "lead-3")["references"] == zh
+
+    manifest.pop("reference_provenance")  # a run written before the field existed
+    md = render_markdown(manifest, scores)
+    assert md.count("References: reference provenance not recorded.") == 4
+    assert "human" not in md

@@ -18,7 +18,7 @@ SEEDS_OPT = typer.Option(Path("seeds"), "--seeds", help="Folder with the five se
 def data_build(
     seeds: Path = SEEDS_OPT,
     references: Path = typer.Option(Path("references"), "--references",
-                                    help="Folder with the human references and GUIDELINES.md."),
+                                    help="Folder with the references and GUIDELINES.md."),
     out: Path = typer.Option(Path("data"), "--out", help="Dataset folder to (re)write atomically."),
 ) -> None:
     """Clean the seeds, segment them, validate and join the references (as `harness refs check`)

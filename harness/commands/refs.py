@@ -1,4 +1,4 @@
-"""`harness refs ...`: check the human references and lay them out for a native-speaker review."""
+"""`harness refs ...`: check the references, write a review sheet for a bilingual reviewer, apply it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import typer
 ORDER = 15  # after `data`
 NAME = "refs"
 
-app = typer.Typer(help="Check the human references and print them for review.", no_args_is_help=True)
+app = typer.Typer(help="Check the references, write review sheets and apply a reviewer's verdicts.",
+                  no_args_is_help=True)
 
 SEEDS_OPT = typer.Option(Path("seeds"), "--seeds", help="Folder with the five seed articles.")
 REFS_OPT = typer.Option(Path("references"), "--references", help="Folder with the references and GUIDELINES.md.")
+DATA_OPT = typer.Option(Path("data"), "--data", help="Dataset folder rebuilt after the review is recorded.")
 
 
 def _load(seeds: Path, references: Path):
@@ -24,10 +26,20 @@ def _load(seeds: Path, references: Path):
 
 
 @app.command("check")
-def refs_check(seeds: Path = SEEDS_OPT, references: Path = REFS_OPT) -> None:
-    """Run the build's validation of the references alone and print what was checked; fails (exit
-    2, one line listing every offending id) exactly where `harness data build` would."""
+def refs_check(
+    seeds: Path = SEEDS_OPT,
+    references: Path = REFS_OPT,
+    targets: bool = typer.Option(False, "--targets", help="Also fail (exit 2) unless summaries A and B meet the "
+                                                          "independence targets of GUIDELINES.md §1."),
+) -> None:
+    """Run the build's validation of the references alone and print what was checked, each file's
+    provenance label and the independence of summaries A and B (mean A-vs-B ROUGE-2, longest
+    shared span) against their targets; fails (exit 2, one line listing every offending id)
+    exactly where `harness data build` would."""
+    from harness.data.card import independence, independence_lines, reference_agreement
+    from harness.data.provenance import collapse, label
     from harness.data.references import validate
+    from harness.errors import HarnessError
 
     docs, refs = _load(seeds, references)
     validate(refs, docs)
@@ -43,6 +55,16 @@ def refs_check(seeds: Path = SEEDS_OPT, references: Path = REFS_OPT) -> None:
         f"{len(refs.number_exceptions)} number exceptions, guideline {refs.guideline_version}, "
         f"{reviewed} of {len(files)} files reviewed"
     )
+    for f in files:
+        p = f.provenance
+        labels = collapse([label(w, p.reviewed_by, p.reviewed_on) for w in p.written_by])
+        typer.echo(f"{f.path.relative_to(references).as_posix()} (version {p.version}): {labels}")
+    rows = independence(docs, refs, reference_agreement(docs, refs))
+    for line in independence_lines(rows):
+        typer.echo(line)
+    if targets and not all(r.met for r in rows):
+        missed = ", ".join(r.language for r in rows if not r.met)
+        raise HarnessError(f"{references}: summaries A and B miss the independence targets ({missed}; see above)")
 
 
 @app.command("review")
@@ -51,11 +73,17 @@ def refs_review(
     seeds: Path = SEEDS_OPT,
     references: Path = REFS_OPT,
     width: int = typer.Option(0, "--width", help="Line width in terminal cells (0: the terminal's width)."),
+    out: Path = typer.Option(None, "--out", help="Write a review sheet (CSV, UTF-8 with BOM) to this file and a "
+                                                 "self-contained HTML view beside it, instead of printing."),
 ) -> None:
     """Print a document's review sheet: review status and validation problems, the four
     summaries, then every segment with its English reference side by side.
 
     Columns: segment id │ source │ English. Works on references that do not pass validation yet.
+
+    With --out FILE.csv: one row per summary and per segment (id, file and its version, sha256
+    of the source, source, reference, and empty verdict / correction / comment columns for the
+    reviewer) plus FILE.html, a read-only view. Record it with `harness refs apply FILE.csv`.
     """
     import shutil
 
@@ -70,6 +98,38 @@ def refs_review(
     lookup("document id", doc_id, SEEDS_BY_ID)
     docs, refs = _load(seeds, references)
     doc = next(d for d in docs if d.id == doc_id)
+    if out is not None:
+        from harness.data.review_sheet import write_sheet
+
+        sheet, view = write_sheet(doc, refs, out)
+        typer.echo(f"wrote {sheet} ({len(doc.segments) + 4} rows to review) and {view}")
+        return
     columns = width or shutil.get_terminal_size((140, 40)).columns
     for line in render_review(doc, refs, problems(refs, docs), max(60, columns)):
         typer.echo(line)
+
+
+@app.command("apply")
+def refs_apply(
+    sheet: Path = typer.Argument(..., help="A review sheet written by `harness refs review DOC_ID --out` and "
+                                           "filled in by the reviewer."),
+    reviewer: str = typer.Option(..., "--reviewer", help="The reviewer's name (a person: recorded as kind human)."),
+    date: str = typer.Option(None, "--date", help="Review date YYYY-MM-DD (default: today, UTC)."),
+    seeds: Path = SEEDS_OPT,
+    references: Path = REFS_OPT,
+    data: Path = DATA_OPT,
+) -> None:
+    """Record a filled-in review sheet: check every row first (unknown or missing ids, a changed
+    source, a sheet for another file version, a missing or unknown verdict, a correction on an
+    'ok' row: exit 2, one line, nothing written); then write the corrections, sign the document's
+    reference files off (reviewer, date, each item's verdict and the previous text in
+    review_history, version + 1) and rebuild DATA, so that the card and every label follow."""
+    from datetime import datetime, timezone
+
+    from harness.data.review_sheet import apply_sheet
+
+    day = date or datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    applied = apply_sheet(sheet, reviewer, day, seeds=seeds, references=references, data=data)
+    versions = ", ".join(f"{rel} → version {v}" for rel, v in applied.versions.items())
+    typer.echo(f"applied {sheet}: document {applied.doc_id}, {applied.ok} ok, {applied.fixed} corrected, "
+               f"reviewed by {' '.join(reviewer.split())} (human) on {day}; {versions}; rebuilt {data}/")

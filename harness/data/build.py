@@ -146,13 +146,15 @@ def reference_digests(refs: References) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(paths)}
 
 
-def write_manifest(folder: Path, docs: list[Document], references: dict, extra_versions: dict[str, str]) -> None:
+def write_manifest(folder: Path, docs: list[Document], references: dict, extra_versions: dict[str, str],
+                   reference_provenance: dict) -> None:
     files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != "MANIFEST.json"}
     manifest = {
         "dataset": DATASET_NAME,
         "harness_version": __version__,
         "seeds": {d.source_file: d.source_sha256 for d in docs},
         "references": references,
+        "reference_provenance": reference_provenance,  # copied into every run (harness.data.provenance)
         "files": files,
         "built_with": extra_versions,
     }
@@ -162,7 +164,7 @@ def write_manifest(folder: Path, docs: list[Document], references: dict, extra_v
 def versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    # rouge-score and nltk (Porter stemmer) compute the human-agreement table of the card.
+    # rouge-score and nltk (Porter stemmer) compute the reference-agreement table of the card.
     return {name: version(name) for name in ("pyarrow", "opencc", "rouge-score", "nltk")}
 
 
@@ -178,7 +180,7 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
     ``references_dir`` defaults to the `references/` folder beside ``seeds_dir`` (the repository
     layout). Returns rows per config.
     """
-    from harness.data.card import human_agreement, render_card
+    from harness.data.card import reference_agreement, reference_provenance, render_card
     from harness.data.references import load_and_validate
     from harness.data.seeds import load_documents
 
@@ -193,14 +195,15 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
         "translation_paragraphs": translation_paragraph_rows(docs, refs),
     }
     built_with = versions()
-    card = render_card(docs, refs, human_agreement(docs, refs), {k: len(v) for k, v in tables.items()})
+    card = render_card(docs, refs, reference_agreement(docs, refs), {k: len(v) for k, v in tables.items()})
     references = {"guideline_version": refs.guideline_version, "files": reference_digests(refs)}
+    provenance = reference_provenance(refs)
 
     def fill(folder: Path) -> None:
         for name, schema in schemas().items():
             write_parquet(tables[name], folder / f"{name}.parquet", schema)
         write_text(folder / "README.md", card)
-        write_manifest(folder, docs, references, built_with)
+        write_manifest(folder, docs, references, built_with, provenance)
 
     atomic_write_dir(out_dir, fill)
     return {name: len(rows) for name, rows in tables.items()}

@@ -1,12 +1,13 @@
-"""Load the hand-written references (`references/`) and validate them against the cleaned source.
+"""Load the references (`references/`) and validate them against the cleaned source.
 
 Layout (fixed by `references/GUIDELINES.md` §3):
 
-- `summaries/{zh,en}/<doc>.yaml`: doc_id, language, guideline_version, written_on, reviewed_by,
-  summaries: [{reference: A|B, written_by, text}]
-- `translations/en/<doc>.jsonl`: one `{"segment_id", "zh", "en"}` line (+ an optional "note") per source segment, in order,
-  with `<doc>.meta.yaml` beside it (doc_id, language, guideline_version, written_by, written_on,
-  reviewed_by)
+- `summaries/{zh,en}/<doc>.yaml`: doc_id, language, guideline_version, version, reviewed_by,
+  reviewed_on, summaries: [{reference: A|B, written_by, written_on, text}], review_history
+- `translations/en/<doc>.jsonl`: one `{"segment_id", "zh", "en"}` line (+ an optional "note") per
+  source segment, in order, with `<doc>.meta.yaml` beside it (doc_id, language, guideline_version, version, written_by,
+  written_on, reviewed_by, reviewed_on, review_history)
+- writers and reviewers are `{name, kind: human|ai-model, note}` (harness.data.provenance.Agent)
 - `number_exceptions.yaml`: source numbers that legitimately have no literal counterpart.
 
 Loading only checks the files' shape; `validate()` checks them against the documents and the
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.data.clean import Document, to_simplified
+from harness.data.provenance import Agent, KINDS
 from harness.errors import HarnessError
 from harness.io import read_jsonl
 
@@ -41,21 +43,47 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\
 GUIDELINE_VERSION = re.compile(r"^\*\*Version (\d+\.\d+)\*\*", re.MULTILINE)
 
 
+VERDICTS = ("ok", "fix")  # a reviewer's verdict on one item (GUIDELINES.md §4)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: str  # segment id or `<doc>/<lang>/<A|B>`
+    verdict: str  # one of VERDICTS
+    comment: str = ""
+    previous: str | None = None  # the text before the correction (verdict `fix`)
+
+
+@dataclass(frozen=True)
+class Review:
+    """One applied review sheet: it produced file version ``version``."""
+
+    version: int
+    reviewed_by: Agent
+    reviewed_on: str
+    sheet_sha256: str
+    items: tuple[ReviewItem, ...]
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Who wrote a reference file, following which guideline version, and who reviewed it."""
 
     guideline_version: str
-    written_by: tuple[str, ...]  # one entry per writer (summaries A and B have one each)
+    version: int  # bumped by every applied review
+    written_by: tuple[Agent, ...]  # one entry per writer (summaries A and B have one each)
     written_on: str
-    reviewed_by: str  # empty: not yet reviewed by a native speaker
+    reviewed_by: Agent | None  # None: not yet reviewed
+    reviewed_on: str
+    history: tuple[Review, ...] = ()
 
 
 @dataclass(frozen=True)
 class Summary:
     reference: str  # A or B
     text: str
-    written_by: str
+    written_by: Agent
+    written_on: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,12 +171,56 @@ def _field(mapping: object, key: str, path: Path, where: str = "", kind: type = 
     return value
 
 
-def _provenance(meta: dict, path: Path, written_by: tuple[str, ...]) -> Provenance:
-    version = _field(meta, "guideline_version", path)
-    written_on = _field(meta, "written_on", path)
-    if not version:
+def _agent(mapping: object, key: str, path: Path, where: str = "", optional: bool = False) -> Agent | None:
+    """`{name, kind: human|ai-model, note}`; a bare string is refused so that no file leaves out
+    whether a person or a model wrote it."""
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    if optional and value is None:
+        return None
+    if not isinstance(value, dict):
+        raise HarnessError(f"{path}{where}: '{key}' must be a mapping {{name, kind: {'|'.join(KINDS)}}}")
+    name, kind = _field(value, "name", path, f"{where} {key}"), _field(value, "kind", path, f"{where} {key}")
+    if not name.strip():
+        raise HarnessError(f"{path}{where}: '{key}.name' is empty")
+    if kind not in KINDS:
+        raise HarnessError(f"{path}{where}: '{key}.kind' must be one of {', '.join(KINDS)}, got '{kind}'")
+    note = value.get("note") or ""
+    return Agent(name, kind, str(note))
+
+
+def _history(meta: dict, path: Path) -> tuple[Review, ...]:
+    items = meta.get("review_history") or []
+    if not isinstance(items, list):
+        raise HarnessError(f"{path}: 'review_history' must be a list")
+    out = []
+    for i, review in enumerate(items):
+        where = f" review_history[{i}]"
+        entries = []
+        for j, item in enumerate(_field(review, "items", path, where, kind=list)):
+            at = f"{where}.items[{j}]"
+            verdict = _field(item, "verdict", path, at)
+            if verdict not in VERDICTS:
+                raise HarnessError(f"{path}{at}: 'verdict' must be one of {', '.join(VERDICTS)}, got '{verdict}'")
+            entries.append(ReviewItem(_field(item, "id", path, at), verdict, item.get("comment") or "",
+                                      item.get("previous")))
+        out.append(Review(_field(review, "version", path, where, kind=int), _agent(review, "reviewed_by", path, where),
+                          _field(review, "reviewed_on", path, where), _field(review, "sheet_sha256", path, where),
+                          tuple(entries)))
+    return tuple(out)
+
+
+def _provenance(meta: dict, path: Path, written_by: tuple[Agent, ...], written_on: str) -> Provenance:
+    guideline = _field(meta, "guideline_version", path)
+    if not guideline:
         raise HarnessError(f"{path}: 'guideline_version' is empty")
-    return Provenance(version, written_by, written_on, _field(meta, "reviewed_by", path))
+    version = _field(meta, "version", path, kind=int)
+    if version < 1:
+        raise HarnessError(f"{path}: 'version' must be 1 or more, got {version}")
+    reviewed_by = _agent(meta, "reviewed_by", path, optional=True)
+    reviewed_on = _field(meta, "reviewed_on", path) if reviewed_by is not None else ""
+    if reviewed_by is not None and not reviewed_on:
+        raise HarnessError(f"{path}: 'reviewed_on' is empty although 'reviewed_by' is set")
+    return Provenance(guideline, version, written_by, written_on, reviewed_by, reviewed_on, _history(meta, path))
 
 
 def _check_identity(meta: dict, path: Path, doc_id: str, language: str) -> None:
@@ -166,13 +238,14 @@ def load_summary_file(path: Path, doc_id: str, language: str) -> SummaryFile:
         where = f" summaries[{i}]"
         summaries.append(
             Summary(_field(item, "reference", path, where), _field(item, "text", path, where).strip(),
-                    _field(item, "written_by", path, where))
+                    _agent(item, "written_by", path, where), _field(item, "written_on", path, where))
         )
     names = [s.reference for s in summaries]
     if sorted(names) != sorted(REFERENCE_NAMES):
         raise HarnessError(f"{path}: expected one summary per reference {'/'.join(REFERENCE_NAMES)}, got {names}")
-    return SummaryFile(path, doc_id, language, _provenance(meta, path, tuple(s.written_by for s in summaries)),
-                       tuple(summaries))
+    written_on = ", ".join(sorted({s.written_on for s in summaries}))
+    provenance = _provenance(meta, path, tuple(s.written_by for s in summaries), written_on)
+    return SummaryFile(path, doc_id, language, provenance, tuple(summaries))
 
 
 def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
@@ -195,7 +268,8 @@ def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
             raise HarnessError(f"{path}{where}: key 'note' must be a string")
         entries.append(TranslationEntry(_field(row, "segment_id", path, where), _field(row, "zh", path, where),
                                         _field(row, "en", path, where), n, note))
-    provenance = _provenance(meta, meta_path, (_field(meta, "written_by", meta_path),))
+    provenance = _provenance(meta, meta_path, (_agent(meta, "written_by", meta_path),),
+                             _field(meta, "written_on", meta_path))
     return TranslationFile(path, meta_path, doc_id, provenance, tuple(entries))
 
 

@@ -1,4 +1,4 @@
-"""Text layout for `harness refs review`: source and references side by side for a human reviewer.
+"""Text layout for `harness refs review`: source and references side by side for a bilingual reviewer.
 
 Pure functions. Widths are terminal cells: CJK and full-width characters take two.
 """
@@ -55,8 +55,10 @@ def side_by_side(left: str, right: str, left_width: int, right_width: int, prefi
     return rows
 
 
-def _status(reviewed_by: str) -> str:
-    return f"reviewed by {reviewed_by}" if reviewed_by else "NOT YET REVIEWED"
+def _status(p) -> str:
+    from harness.data.provenance import collapse, label
+
+    return f"version {p.version}, " + collapse([label(w, p.reviewed_by, p.reviewed_on) for w in p.written_by])
 
 
 def render_review(doc: Document, refs: References, found: Iterable[Problem], width: int) -> list[str]:
@@ -75,7 +77,7 @@ def render_review(doc: Document, refs: References, found: Iterable[Problem], wid
     for f in files:
         p = f.provenance
         out.append(f"- {f.path.relative_to(refs.folder).as_posix()}: guideline {p.guideline_version}, "
-                   f"written {p.written_on}, {_status(p.reviewed_by)}")
+                   f"written {p.written_on}, {_status(p)}")
     mine = [p for p in found if p.id.startswith(doc.id) or f"/{doc.id}." in p.id]  # ids or file names
     out.append("- validation: " + ("OK" if not mine else "; ".join(f"{p.rule}: {p.id}" for p in mine)))
     text_width = max(20, width - 2)

@@ -231,6 +231,13 @@ SEEDS: tuple[SeedSpec, ...] = (
                 "\n",
                 count=38,
             ),
+            Rule(
+                "figure-reference",
+                "(如下圖所示) (\"as shown in the figure below\") in 004-p06 points to a figure that is not in "
+                "the text; the aside and the space before it go (the English reference drops its "
+                "counterpart)",
+                r"[ \t]*\(如下圖所示\)",
+            ),
         ),
     ),
 )

@@ -35,7 +35,7 @@ class Request:
     id: str  # the item id (document, segment or paragraph id)
     prompt: Prompt
     source: str  # the item's source text; baselines read it, models get it only through the prompt
-    references: tuple[str, ...] = ()  # read only by the `reference` baseline (human ceiling)
+    references: tuple[str, ...] = ()  # read only by the `reference` baseline (reference agreement)
     max_new_tokens: int = 256
     task: str = ""  # the task name, for backends whose output depends on it (the `file` backend)
 

@@ -1,10 +1,11 @@
-"""Baselines that need no model: `lead`, `copy` and the human-agreement ceiling `reference`.
+"""Baselines that need no model: `lead`, `copy` and `reference`, the reference-agreement row.
 
 - `lead`: the first `n` sentences (or `n` characters with `unit: chars`) of the source: the
   classic lower bound for news summarisation.
 - `copy`: the source itself, a lower bound for translation (and a sanity check of the metrics).
-- `reference`: reference B of the item, scored against reference A alone (role `ceiling`): how
-  far two careful human writers agree, the row no model should be expected to beat.
+- `reference`: reference B of the item, scored against reference A alone (role `ceiling`, shown
+  as "reference agreement (B vs A)"): how far the two references' writers agree, labeled with who
+  they are (harness.data.provenance); only as meaningful as A and B are independent.
 
 They read the request's source/references, never the prompt (the registry puts those fields in
 the cache key).

@@ -28,6 +28,7 @@ import jinja2
 from jinja2.ext import Extension
 from markupsafe import Markup
 
+from harness.data.provenance import CEILING_NAME
 from harness.report.leaderboard import Leaderboard, Table, role_tag, short_commit
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup
@@ -207,7 +208,8 @@ def page_labels(board: Leaderboard) -> dict[str, object]:
     board's provenance fields): the template prints these, escaped like all text, and holds no
     such wording of its own."""
     return {
-        "ceiling_sentence": "The ceiling row (agreement between two human references) is shown for scale and not ranked;",
+        "ceiling_sentence": f"The ceiling row, {CEILING_NAME} (reference B scored against reference A), is shown for "
+                            "scale and not ranked; each table names who wrote and reviewed its references;",
         "role_tags": {role: role_tag(role) for role in ("ceiling", "model", "baseline")},
     }
 

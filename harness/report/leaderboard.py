@@ -7,8 +7,9 @@ one table, because numbers from different references or scorers are not comparab
 Ranks are bands: the rows are sorted by the task's main metric; the best row opens band 1 and
 every following row whose difference from it is not significant (paired test on the same items,
 recomputed from the stored predictions) shares its rank; the first row that is significantly
-worse opens the next band with its own position as rank (1, 1, 3, …). The human-agreement
-ceiling is shown above the models and never ranked.
+worse opens the next band with its own position as rank (1, 1, 3, …). The ceiling row, the
+agreement of reference B with reference A, is shown above the models and never ranked. Every table
+names who wrote and reviewed its references (harness.data.provenance).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness import __version__
+from harness.data.provenance import CEILING_NAME
 from harness.errors import HarnessError
 from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
 from harness.report.runs import LOWER_IS_BETTER, Run
@@ -96,6 +98,7 @@ class Table:
     sources: tuple[Source, ...]
     rows: tuple[Row, ...]
     notes: tuple[str, ...] = ()
+    references: str = ""  # provenance label of the references (harness.data.provenance)
 
     @property
     def n_items(self) -> int:
@@ -329,14 +332,16 @@ def _build_table(
             )
         )
     table_signatures = dict(signatures) if signatures else {}
-    notes = []
+    references = references_label([e.run for e in entries], task)
+    notes = [f"References: {references}."]
     for row in rows:
         if row.role == "ceiling" and table_signatures:
             differing = sorted(m for m, s in row.signatures.items() if table_signatures.get(m) != s)
             if differing:
                 notes.append(
-                    f"The ceiling row '{row.label}' scores one human reference against the other, so its signatures differ "
-                    f"from the models' ({', '.join(differing)}; see the JSON for them); it is shown for scale and not ranked."
+                    f"The ceiling row '{row.label}' ({CEILING_NAME}) scores reference B against reference A alone, so its "
+                    f"signatures differ from the models' ({', '.join(differing)}; see the JSON for them); it is shown for "
+                    "scale and not ranked."
                 )
     if not table_signatures:  # a table holding only a ceiling
         table_signatures = dict(entries[0].signatures)
@@ -352,7 +357,17 @@ def _build_table(
         sources=tuple(_source(r) for r in runs),
         rows=tuple(rows),
         notes=tuple(notes),
+        references=references,
     )
+
+
+def references_label(runs: Sequence[Run], task: str) -> str:
+    """The provenance label of a table's references; runs that recorded different ones are all named."""
+    from harness.data.provenance import task_references_label
+
+    labels = list(dict.fromkeys(task_references_label(r.reference_provenance, task) for r in runs))
+    return labels[0] if len(labels) == 1 else " / ".join(f"{r.path.name}: {task_references_label(r.reference_provenance, task)}"
+                                                          for r in dict.fromkeys(runs))
 
 
 def _source(run: Run) -> Source:
@@ -386,7 +401,7 @@ def short_commit(commit: str) -> str:
 
 
 def role_tag(role: str) -> str:
-    return {"ceiling": "ceiling (human agreement)", "baseline": "baseline", "model": "model"}[role]
+    return {"ceiling": CEILING_NAME, "baseline": "baseline", "model": "model"}[role]
 
 
 def to_markdown(board: Leaderboard) -> str:
@@ -396,8 +411,9 @@ def to_markdown(board: Leaderboard) -> str:
         "",
         f"Ranks are bands: rows whose difference from the band's best row on the main metric is not significant "
         f"(paired {'approximate randomisation' if s.test == 'ar' else 'bootstrap'} test, α = {s.alpha}, same items, "
-        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The ceiling row (agreement between "
-        "two human references) is not ranked; baselines are ranked with the models and listed after them.",
+        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The ceiling row, {CEILING_NAME} "
+        "(reference B scored against reference A), is not ranked; baselines are ranked with the models and listed "
+        "after them. Each table names who wrote and reviewed its references.",
         "",
     ]
     for note in board.notes:
@@ -459,6 +475,7 @@ CSV_COLUMNS = (
     "truncated_share",
     "max_tokens_share",
     "off_target_share",
+    "references",
 )
 
 
@@ -490,6 +507,7 @@ def to_csv(board: Leaderboard) -> str:
                         None if r.truncated_share is None else _round(r.truncated_share),
                         None if r.max_tokens_share is None else _round(r.max_tokens_share),
                         None if r.off_target_share is None else _round(r.off_target_share),
+                        t.references,
                     ]
                 )
     return csv_text(CSV_COLUMNS, rows)
@@ -511,6 +529,7 @@ def to_dict(board: Leaderboard) -> dict:
             "n_items": t.n_items,
             "item_ids_sha256": sha256_text("\n".join(t.item_ids)),
             "sources": [asdict(s) for s in t.sources],
+            "references": t.references,
             "rows": [
                 {
                     "rank": r.rank,

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.data.provenance import check_record
 from harness.errors import HarnessError
 from harness.io import sha256_file, sha256_json
 from harness.record import MANIFEST, PREDICTIONS, ROLES, SCORES, prediction_path, read_manifest, read_predictions, \
@@ -44,6 +45,7 @@ class Run:
     summary: Mapping[tuple[str, str], TaskSummary]  # (model, task) -> shares
     predictions: Mapping[tuple[str, str], tuple[Prediction, ...]]  # (model, task) -> items in dataset order
     missing_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> item ids left out
+    reference_provenance: Mapping | None = None  # who wrote/reviewed the references; None for older runs
 
     @property
     def config_sha256(self) -> str:
@@ -115,6 +117,7 @@ def load_run(path: Path) -> Run:
         predictions=predictions,
         missing_references={t: tuple(info.missing_references) for t, info in manifest.tasks.items()
                             if info.missing_references},
+        reference_provenance=check_record(manifest.reference_provenance, str(path / MANIFEST)),
     )
 
 

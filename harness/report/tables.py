@@ -41,8 +41,18 @@ def table_rows(manifest: Manifest, scores_doc: ScoresDoc) -> Iterator[tuple[str,
         yield task, list(info.metrics), rows
 
 
+def role_name(role: str) -> str:
+    """What a role is called in tables: the `ceiling` is the agreement of reference B with A."""
+    from harness.data.provenance import CEILING_NAME
+
+    return CEILING_NAME if role == "ceiling" else role
+
+
 def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
+    from harness.data.provenance import CEILING_NAME, task_references_label
     from harness.tasks import TASKS
+
+    provenance = manifest.reference_provenance
 
     git = manifest.git_commit
     commit = f", git {git[:10]}{' (with local changes)' if manifest.git_dirty else ''}" if git else ""
@@ -59,12 +69,13 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
         if not rows:
             continue
         info = manifest.tasks[task]
-        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", ""]
+        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", "",
+                  f"References: {task_references_label(provenance, task)}.", ""]
         header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         cells = []
         for row in rows:
             s = row["summary"]
-            line = [row["model"], row["role"], str(s.n)]
+            line = [row["model"], role_name(row["role"]), str(s.n)]
             if row["not_scored"]:
                 line += ["not scored"] + ["–"] * (len(metrics) - 1)
             else:
@@ -83,8 +94,9 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
         notes = []
         for row in rows:
             if row["role"] == "ceiling":
-                notes.append(f"{row['model']} is reference B scored against reference A alone (the human-agreement "
-                             "ceiling); every other row is scored against all references.")
+                notes.append(f"{row['model']} is the {CEILING_NAME}: reference B scored against reference A alone "
+                             f"({task_references_label(provenance, task)}); every other row is scored against all "
+                             "references.")
             if row["not_scored"]:
                 notes.append(f"{row['model']} was not scored: {row['not_scored']}")
         if info.missing_references:
@@ -96,12 +108,15 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
 
 
 def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
+    from harness.data.provenance import ceiling_label, task_references_label
+
+    provenance = manifest.reference_provenance
     tables = list(table_rows(manifest, scores_doc))
     all_metrics = list(dict.fromkeys(m for _, metrics, _ in tables for m in metrics))
     header = ["task", "model", "role", "n"]
     for m in all_metrics:
         header += [m, f"{m}_ci_low", f"{m}_ci_high"]
-    header += ["truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
+    header += ["references", "truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
 
     def fmt(v):
         return "" if v is None else (f"{v:.4f}" if isinstance(v, float) else v)
@@ -114,7 +129,8 @@ def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
             for m in all_metrics:
                 score = row["scores"].get(m)
                 line += [fmt(score.value), fmt(score.ci_low), fmt(score.ci_high)] if score else ["", "", ""]
-            line += [fmt(s.truncated_share), fmt(s.max_tokens_share), fmt(s.off_target_share), fmt(s.tokens_per_s),
+            refs = ceiling_label(provenance, task) if row["role"] == "ceiling" else task_references_label(provenance, task)
+            line += [refs, fmt(s.truncated_share), fmt(s.max_tokens_share), fmt(s.off_target_share), fmt(s.tokens_per_s),
                      fmt(s.wall_s)]
             out.append(line)
     return csv_text(header, out)
