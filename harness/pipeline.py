@@ -1,34 +1,30 @@
 """`evaluate(config)`: the main job, one stage per function.
 
-    plan_run        load items, prompts and shots; check every backend's inputs (no model loaded)
-    fit             render each prompt for the model; truncate the source when it does not fit
-    generate        cache first; the backend generates the rest, committed in batches as they finish
-    make_prediction post-process (named rules), raw and cleaned output both kept
-    rescore         score from the stored predictions and write the tables (also `harness rescore`)
+    plan_run         load items, prompts and shots; check every backend's inputs (no model loaded)
+    run_model        one GenerationSession per model (harness.generate.session): fit each prompt
+                     into the context, cache first, generate the rest; then post-process
+    make_prediction  post-process (named rules), raw and cleaned output both kept
+    write_run        score from the stored predictions and write the folder (`rescore`, also
+                     `harness rescore`)
 
-Truncation rule: when prompt + max_new_tokens exceed the model's context, the item's source keeps
-its head, cut at a sentence boundary (the most whole sentences that fit; only when not even the
-first sentence fits is it cut inside that sentence, by characters). Shots and the instruction are
-never cut. Every prediction records `input_tokens` and `truncated`.
+Every prediction records `input_tokens` and `truncated` (the truncation rule is in
+harness/generate/session.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.config import RunConfig, TaskConfig
 from harness.errors import HarnessError
-from harness.generate.base import STOP_REASONS, Backend, GenerationSettings, Prompt, Rendered, Request
-from harness.generate.cache import CachedCompletion, GenerationCache, NoCache, cache_key
+from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+from harness.generate.cache import CachedCompletion, GenerationCache, NoCache
 from harness.generate.registry import BackendSpec
+from harness.generate.session import GenerationSession
 from harness.results import Prediction
-
-COMMIT_EVERY_S = 0.5  # commit generated completions at least this often…
-COMMIT_EVERY_N = 64  # …or whenever this many are pending
-CACHE_KEY_VERSION = 1
 
 
 # --- the plan: everything checked before a model loads -------------------------------------------
@@ -193,6 +189,30 @@ class TaskRun:
         }
 
 
+@dataclass
+class ModelRun:
+    """One model's task runs and what its backend reported about itself (for the manifest)."""
+
+    model: ModelPlan
+    tasks: list[TaskRun]
+    backend: dict  # {"identity", "info"}
+
+
+@dataclass
+class RunOutcome:
+    """Everything `write_run` records: the plan, what each model produced, when, and the cache."""
+
+    plan: RunPlan
+    models: list[ModelRun]
+    started: str
+    finished: str
+    cache: dict  # {"enabled", "path", "hits", "misses"}
+
+    @property
+    def runs(self) -> list[TaskRun]:
+        return [r for m in self.models for r in m.tasks]
+
+
 def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cache: bool = True,
              quiet: bool = False, cache_dir: Path | None = None) -> Path:
     """Run every model on its tasks and write `results/<run>/`; returns that folder."""
@@ -202,153 +222,50 @@ def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cac
     reporter = Reporter(quiet)
     for note in plan.notes:
         reporter.note(note)
+    started = now()
     store = GenerationCache(cache_dir)
     cache = store if use_cache else NoCache(store)
-    started = now()
-    runs: list[TaskRun] = []
-    backends: dict[str, dict] = {}
     try:
         with reporter:
-            for model in plan.models:
-                backend = model.spec.load(model.config.settings)
-                try:
-                    identity = backend.identity()
-                    for task in model.tasks:
-                        runs.append(run_task(backend, identity, model, plan.tasks[task], plan, cache, reporter))
-                    info = backend.info()
-                    # asked again: a backend may learn more while generating (the `file` backend
-                    # records the sha256 of each outputs file it read)
-                    backends[model.name] = {"identity": backend.identity(), "info": asdict(info)}
-                finally:
-                    backend.close()
-                reporter.model_done(model, [r for r in runs if r.model == model.name])
+            models = [run_model(plan, model, cache, reporter) for model in plan.models]  # generate + post-process
     finally:
         cache.close()
+    runs = [r for m in models for r in m.tasks]
     cache_info = {"enabled": use_cache, "path": str(store.path),
                   "hits": sum(r.cached for r in runs), "misses": sum(r.generated for r in runs)}
-    folder = write_run(plan, runs, backends, started, now(), cache_info, results_root)
+    folder = write_run(RunOutcome(plan, models, started, now(), cache_info), results_root)  # score + write
     reporter.done(folder)
     return folder
 
 
-def run_task(backend: Backend, identity: dict, model: ModelPlan, task: TaskPlan, plan: RunPlan, cache,
-             reporter: Reporter) -> TaskRun:
-    start = time.perf_counter()
-    fitted = [fit(backend, task, item, model.name)[0] for item in task.items]
-    keys = [cache_key(key_parts(model, identity, r, task, plan.generation)) for r in fitted]
-    with reporter.bar(f"{model.name} · {task.name}", len(fitted)) as bar:
-        completions, generated = generate(backend, fitted, keys, cache, plan.generation, model, bar)
-    predictions = [make_prediction(r, completions[r.request.id], plan.config.postprocess) for r in fitted]
-    cached = len(fitted) - generated
-    return TaskRun(model.name, task.name, predictions, time.perf_counter() - start, generated, cached)
+def open_session(plan: RunPlan, model: ModelPlan, backend, cache=None) -> GenerationSession:
+    return GenerationSession(backend, model.name, model.config.backend, model.spec, model.config.settings,
+                             plan.generation, cache)
 
 
-# --- render + fit --------------------------------------------------------------------------------
-
-
-def fit(backend: Backend, task: TaskPlan, item, model_name: str) -> tuple[Rendered, str | None]:
-    """Render the item's prompt for the backend, truncating the source to fit the context.
-    Returns the Rendered request and, when truncated, a note saying how much was kept."""
-    from harness.tasks import sentence_units
-
-    request = task.request(item)
-
-    def attempt(source: str | None) -> tuple[str, int, Prompt]:
-        prompt = request.prompt if source is None else task.prompt(item, source)
-        text = backend.render(prompt)
-        return text, backend.count_tokens(text), prompt
-
-    text, tokens, _ = attempt(None)
-    limit = backend.context_length
-    if limit is None:
-        return Rendered(request, text, tokens, False), None
-    budget = limit - request.max_new_tokens
-    if tokens <= budget:
-        return Rendered(request, text, tokens, False), None
-    empty_tokens = attempt("")[1]
-    if empty_tokens > budget:
-        raise HarnessError(
-            f"model {model_name}, task {task.name}: the prompt without any source takes {empty_tokens} tokens but the "
-            f"context of {limit} minus max_new_tokens {request.max_new_tokens} leaves {budget}; lower max_new_tokens "
-            "or shots, or use a model with a longer context"
-        )
-    units = sentence_units(item.source)
-    fits = lambda s: attempt(s)[1] <= budget  # noqa: E731
-    kept = _largest(len(units) - 1, lambda k: fits("".join(units[:k]).rstrip()))
-    if kept > 0:
-        source = "".join(units[:kept]).rstrip()
-        note = f"kept {kept} of {len(units)} sentences"
-    else:  # not even the first sentence fits: cut inside it
-        chars = _largest(len(units[0]) - 1, lambda c: fits(units[0][:c].rstrip()))
-        source = units[0][:chars].rstrip()
-        note = f"kept {chars} characters of the first of {len(units)} sentences"
-    text, tokens, prompt = attempt(source)
-    return Rendered(replace(request, prompt=prompt), text, tokens, True), note
-
-
-def _largest(upper: int, ok) -> int:
-    """The largest k in [0, upper] with ok(k), given ok(0) (binary search; ok is monotone)."""
-    lo, hi = 0, upper
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-# --- generate (cache first) ----------------------------------------------------------------------
-
-
-def key_parts(model: ModelPlan, identity: dict, rendered: Rendered, task: TaskPlan, generation: GenerationSettings) -> dict:
-    """Everything that can change a completion (see harness.generate.cache)."""
-    settings = model.config.settings.model_dump(mode="json", exclude=set(model.spec.cache_neutral))
-    return {
-        "v": CACHE_KEY_VERSION,
-        "backend": model.config.backend,
-        "identity": identity,
-        "settings": settings,
-        "generation": asdict(generation),
-        "max_new_tokens": rendered.request.max_new_tokens,
-        "prompt": rendered.text,
-        "plain_stop": list(rendered.request.prompt.plain_stop),  # ends answers of plain-form prompts
-        "template": {"version": task.template.version, "sha256": task.template.sha256},
-        "reads": {f: getattr(rendered.request, f) for f in model.spec.reads},
-    }
-
-
-def generate(backend: Backend, fitted: Sequence[Rendered], keys: Sequence[str], cache, settings: GenerationSettings,
-             model: ModelPlan, bar) -> tuple[dict[str, CachedCompletion], int]:
-    """Completions by item id (cached ones first) and how many were generated now."""
-    hits = cache.get_many(keys) if model.spec.cached else {}
-    out = {r.request.id: hits[k] for r, k in zip(fitted, keys) if k in hits}
-    bar.advance(len(out), 0)
-    todo = [(r, k) for r, k in zip(fitted, keys) if k not in hits]
-    if not todo:
-        return out, 0
-    key_of = {r.request.id: k for r, k in todo}
-    pending: list[tuple[str, str, CachedCompletion]] = []
-    last_commit = time.monotonic()
+def run_model(plan: RunPlan, model: ModelPlan, cache, reporter: Reporter) -> ModelRun:
+    """Load the model, run it on each of its tasks, close it."""
+    backend = model.spec.load(model.config.settings)
     try:
-        for c in backend.generate([r for r, _ in todo], settings):
-            if c.id not in key_of or c.id in out:
-                raise RuntimeError(f"backend of {model.name} returned an unexpected or repeated id {c.id!r}")
-            if c.stop_reason not in STOP_REASONS:
-                raise RuntimeError(f"backend of {model.name} returned stop_reason {c.stop_reason!r}")
-            out[c.id] = CachedCompletion(c.raw, c.output_tokens, c.stop_reason, c.latency_s)
-            if model.spec.cached:
-                pending.append((key_of[c.id], model.name, out[c.id]))
-                if len(pending) >= COMMIT_EVERY_N or time.monotonic() - last_commit >= COMMIT_EVERY_S:
-                    cache.put_many(pending)
-                    pending, last_commit = [], time.monotonic()
-            bar.advance(1, c.output_tokens)
+        session = open_session(plan, model, backend, cache)
+        runs = [run_task(session, plan.tasks[task], plan.config.postprocess, reporter) for task in model.tasks]
+        # asked again: a backend may learn more while generating (the `file` backend records the
+        # sha256 of each outputs file it read)
+        record = {"identity": backend.identity(), "info": asdict(backend.info())}
     finally:
-        cache.put_many(pending)  # also on an exception: what finished is kept
-    lost = [i for i in key_of if i not in out]
-    if lost:
-        raise RuntimeError(f"backend of {model.name} returned no completion for {len(lost)} item(s): {', '.join(lost[:5])}")
-    return out, len(todo)
+        backend.close()
+    reporter.model_done(model, runs)
+    return ModelRun(model, runs, record)
+
+
+def run_task(session: GenerationSession, task: TaskPlan, rules: Sequence[str], reporter: Reporter) -> TaskRun:
+    start = time.perf_counter()
+    fitted = [session.fit(task, item)[0] for item in task.items]
+    with reporter.bar(f"{session.model} · {task.name}", len(fitted)) as bar:
+        completions, generated = session.complete(task, fitted, bar)
+    predictions = [make_prediction(r, completions[r.request.id], rules) for r in fitted]
+    return TaskRun(session.model, task.name, predictions, time.perf_counter() - start, generated,
+                   len(fitted) - generated)
 
 
 def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Sequence[str]) -> Prediction:
@@ -371,16 +288,17 @@ def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Seq
 # --- results -------------------------------------------------------------------------------------
 
 
-def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str, dict], started: str,
-                   finished: str, cache_info: dict) -> dict:
+def build_manifest(outcome: RunOutcome) -> dict:
     from harness import __version__
     from harness.postprocess import describe
     from harness.results import git_commit, hardware, versions
 
+    plan = outcome.plan
     config = plan.config
+    backends = {m.model.name: m.backend for m in outcome.models}
     git = git_commit()
     throughput: dict[str, dict] = {}
-    for r in runs:
+    for r in outcome.runs:
         throughput.setdefault(r.model, {})[r.task] = r.throughput()
     return {
         "run": config.run,
@@ -393,8 +311,8 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
         "dataset": {"path": config.dataset, "local_path": str(plan.dataset_dir), "manifest_sha256": plan.dataset_sha256},
         "versions": versions(),
         "hardware": hardware(),
-        "started": started,
-        "finished": finished,
+        "started": outcome.started,
+        "finished": outcome.finished,
         "models": {
             m.name: {
                 "backend": m.config.backend,
@@ -420,20 +338,19 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
             for t in plan.tasks.values()
         },
         "throughput": throughput,
-        "cache": cache_info,
+        "cache": outcome.cache,
         "postprocess_rules": describe(config.postprocess),
     }
 
 
-def write_run(plan: RunPlan, runs: Sequence[TaskRun], backends, started: str, finished: str, cache_info: dict,
-              results_root: Path) -> Path:
+def write_run(outcome: RunOutcome, results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
     from harness.results import prediction_path, staged_folder, write_json, write_predictions
 
-    target = Path(results_root) / plan.config.run
-    manifest = build_manifest(plan, runs, backends, started, finished, cache_info)
+    target = Path(results_root) / outcome.plan.config.run
+    manifest = build_manifest(outcome)
     with staged_folder(target) as folder:
-        for r in runs:
+        for r in outcome.runs:
             write_predictions(prediction_path(folder, r.model, r.task), r.predictions)
         write_json(folder / "manifest.json", manifest)
         rescore(folder)  # scores and tables exactly as `harness rescore` computes them
@@ -543,11 +460,12 @@ def render_prompts(config: RunConfig, *, model: str | None = None, task: str | N
             continue
         backend = m.spec.load(m.config.settings)
         try:
+            session = open_session(plan, m, backend)
             for t in m.tasks:
                 if task is not None and t != task:
                     continue
                 for item in plan.tasks[t].items[:n]:
-                    rendered, note = fit(backend, plan.tasks[t], item, m.name)
+                    rendered, note = session.fit(plan.tasks[t], item)
                     yield RenderedView(m.name, t, item.id, rendered, note, backend.context_length,
                                        reads_prompt=not m.spec.reads)
         finally:
