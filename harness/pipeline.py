@@ -38,6 +38,9 @@ class TaskPlan:
     items: tuple  # the selected items that have all their references, dataset order
     missing: tuple[str, ...]  # selected ids left out for missing references
     shots: Mapping[str, tuple]  # item id → ((source, answer), ...) from other documents
+    definition: object  # harness.tasks.TaskDef
+    n_references: int  # references every item has (declared, or found in a user dataset)
+    dataset: Mapping[str, str]  # {"path", "local_path", "sha256"}: the data this task read
 
     @property
     def template(self):
@@ -67,8 +70,8 @@ class ModelPlan:
 @dataclass(frozen=True)
 class RunPlan:
     config: RunConfig
-    dataset_dir: Path
-    dataset_sha256: str
+    dataset_dir: Path | None  # the built dataset folder; None when no built-in task is run
+    dataset_sha256: str | None  # its MANIFEST.json sha256
     tasks: Mapping[str, TaskPlan]
     models: tuple[ModelPlan, ...]
     generation: GenerationSettings
@@ -98,27 +101,24 @@ def resolve_dataset(config: RunConfig) -> Path:
 def plan_run(config: RunConfig) -> RunPlan:
     """Load every item, prompt and shot and run every backend's preflight; raises HarnessError
     (naming the config file, line and key) before anything is loaded or written."""
-    from harness.results import sha256_file
-    from harness.tasks import TASKS, load_items, missing_references, select_items, select_shots
+    from harness.tasks import missing_references, n_references, select_items, select_shots
 
-    dataset_dir = resolve_dataset(config)
+    built: list = []  # [folder, MANIFEST sha256] of the built dataset, once a built-in task needs it
     notes: list[str] = []
     tasks: dict[str, TaskPlan] = {}
     for i, tc in enumerate(config.tasks):
-        try:
-            all_items = load_items(tc.task, dataset_dir)
-        except HarnessError as e:
-            raise config.error(("tasks", i, "task"), str(e)) from None
+        definition = tc.definition
+        all_items, dataset = _task_data(config, i, definition, built)
         try:
             selected = select_items(all_items, ids=tc.ids, per_doc=tc.per_doc, limit=tc.limit)
         except HarnessError as e:
             raise config.error(("tasks", i, "ids"), f"{e} in {tc.task}") from None
-        missing = missing_references(tc.task, selected)
+        need = n_references(definition, all_items)
+        missing = missing_references(definition, selected, need)
         complete = [it for it in selected if it.id not in set(missing)]
-        need = TASKS[tc.task].n_references
         if not complete:
             raise config.error(("tasks", i, "task"), f"none of the {len(selected)} selected items of {tc.task} has its "
-                                                     f"{need} reference(s) in {config.dataset}; nothing to score")
+                                                     f"{need} reference(s) in {dataset['path']}; nothing to score")
         if missing:
             notes.append(f"{tc.task}: {len(missing)} of {len(selected)} selected items lack reference(s) and are left "
                          f"out: {', '.join(missing)}")
@@ -127,14 +127,14 @@ def plan_run(config: RunConfig) -> RunPlan:
             shots = {it.id: tuple(select_shots(it, pool, tc.shots, config.seed)) for it in complete}
         except HarnessError as e:
             raise config.error(("tasks", i, "shots"), str(e)) from None
-        tasks[tc.task] = TaskPlan(tc.task, i, tc, tuple(complete), tuple(missing), shots)
+        tasks[tc.task] = TaskPlan(tc.task, i, tc, tuple(complete), tuple(missing), shots, definition, need, dataset)
 
     models = []
     for i, m in enumerate(config.models):
         spec, role = m.spec, m.role
         runnable, skipped = [], {}
         for t in config.tasks_of(m):
-            if role == "ceiling" and TASKS[t].n_references < 2:
+            if role == "ceiling" and tasks[t].n_references < 2:
                 if m.tasks is not None:
                     raise config.error(("models", i, "tasks", m.tasks.index(t)),
                                        f"the human ceiling (reference B against A) needs two references; {t} has one")
@@ -154,8 +154,34 @@ def plan_run(config: RunConfig) -> RunPlan:
     g = config.generation
     generation = GenerationSettings(do_sample=g.do_sample, temperature=g.temperature, top_p=g.top_p,
                                     seed=config.seed, stop=tuple(g.stop))
-    return RunPlan(config, dataset_dir, sha256_file(dataset_dir / "MANIFEST.json"), tasks, tuple(models),
-                   generation, tuple(notes))
+    dataset_dir, dataset_sha256 = built or (None, None)
+    return RunPlan(config, dataset_dir, dataset_sha256, tasks, tuple(models), generation, tuple(notes))
+
+
+def _task_data(config: RunConfig, index: int, definition, built: list) -> tuple[list, dict]:
+    """All items of one task and the record of the data they came from. A built-in task reads the
+    run's built dataset folder (resolved once, into `built`); a user task its own dataset."""
+    from harness.dataset_files import dataset_sha256
+    from harness.results import sha256_file
+    from harness.tasks import DatasetError, load_items
+
+    if definition.builtin:
+        if not built:
+            folder = resolve_dataset(config)
+            built += [folder, sha256_file(folder / "MANIFEST.json")]
+        try:
+            items = load_items(definition, built[0])
+        except HarnessError as e:
+            raise config.error(("tasks", index, "task"), str(e)) from None
+        return items, {"path": config.dataset, "local_path": str(built[0]), "sha256": built[1]}
+    try:
+        items = load_items(definition)
+        sha = dataset_sha256(definition.dataset)
+    except DatasetError as e:
+        raise config.error(("tasks", index, "define", e.key), str(e)) from None
+    local = Path(definition.dataset).expanduser()
+    return items, {"path": definition.dataset, "local_path": str(local.resolve()) if local.exists() else definition.dataset,
+                   "sha256": sha}
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -308,7 +334,9 @@ def build_manifest(outcome: RunOutcome) -> dict:
         "config": config.to_dict(),
         "config_file": config.source.file,
         "overrides": list(config.source.overrides.values()),
-        "dataset": {"path": config.dataset, "local_path": str(plan.dataset_dir), "manifest_sha256": plan.dataset_sha256},
+        # the built dataset folder (built-in tasks); None when only the config's own tasks ran
+        "dataset": None if plan.dataset_dir is None else
+        {"path": config.dataset, "local_path": str(plan.dataset_dir), "manifest_sha256": plan.dataset_sha256},
         "versions": versions(),
         "hardware": hardware(),
         "started": outcome.started,
@@ -334,6 +362,9 @@ def build_manifest(outcome: RunOutcome) -> dict:
                 "shots": t.config.shots,
                 "max_new_tokens": t.config.max_new_tokens,
                 "missing_references": list(t.missing),
+                "n_references": t.n_references,
+                "definition": t.definition.to_dict(),  # rescore and the reports rebuild the items from it
+                "dataset": dict(t.dataset),  # the data the items came from and its sha256
             }
             for t in plan.tasks.values()
         },
@@ -368,7 +399,6 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
         read_predictions,
         render_csv,
         render_markdown,
-        sha256_file,
         summary_row,
         write_json,
         write_predictions,
@@ -376,16 +406,10 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
     )
     from harness.score import score_with_items
     from harness.score.text import ScoringError
-    from harness.tasks import load_items
+    from harness.tasks import recorded_definition, recorded_items
 
     folder = Path(folder)
     manifest = read_json(folder / "manifest.json")
-    dataset = Path(manifest["dataset"].get("local_path") or manifest["dataset"]["path"])
-    if not (dataset / "MANIFEST.json").is_file():
-        raise HarnessError(f"{folder}/manifest.json: dataset folder '{dataset}' of the run not found")
-    if sha256_file(dataset / "MANIFEST.json") != manifest["dataset"]["manifest_sha256"]:
-        raise HarnessError(f"{dataset}: the dataset changed since the run (MANIFEST sha256 differs); "
-                           "rebuild the dataset the run used or run again")
     seed = manifest["config"]["seed"]
     items_by_task: dict[str, dict] = {}
     score_rows, summary_rows = [], []
@@ -394,8 +418,9 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
         for task, throughput in tasks.items():
             path = prediction_path(folder, model, task)
             predictions = read_predictions(path)
+            definition = recorded_definition(manifest, task, folder / "manifest.json")
             if task not in items_by_task:
-                items_by_task[task] = {it.id: it for it in load_items(task, dataset)}
+                items_by_task[task] = {it.id: it for it in recorded_items(manifest, task, folder / "manifest.json")}
             unknown = [p.id for p in predictions if p.id not in items_by_task[task]]
             if unknown:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
@@ -403,9 +428,10 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
             references = [list(it.references[:1]) if role == "ceiling" else list(it.references) for it in items]
             hypotheses = [p.output for p in predictions]
             metrics = manifest["tasks"][task]["metrics"]
-            row = summary_row(model, task, predictions, throughput)
+            row = summary_row(model, task, predictions, throughput, definition.target_lang)
             try:
-                corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
+                corpus, per_item = score_with_items(definition, hypotheses, references, metrics, seed=seed,
+                                                    n_boot=n_boot)
             except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
                 row["not_scored"] = _scoring_problem(e, predictions)
                 corpus, per_item = [], {m: [None] * len(predictions) for m in metrics}
@@ -416,7 +442,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
             summary_rows.append(row)
     scores_doc = {
         "run": manifest["run"],
-        "dataset_manifest_sha256": manifest["dataset"]["manifest_sha256"],
+        "dataset_manifest_sha256": (manifest.get("dataset") or {}).get("manifest_sha256"),
         "harness_version": __version__,
         "created": now(),
         "scores": score_rows,

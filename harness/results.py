@@ -242,12 +242,11 @@ def _gpus() -> list[str]:
 # --- summary rows and tables ---------------------------------------------------------------------
 
 
-def summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput: Mapping) -> dict:
-    from harness.score import TASK_LANG
+def summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput: Mapping, lang: str | None) -> dict:
+    """`lang`: the task's target language (off-target outputs are counted against it)."""
     from harness.score.text import off_target
 
     n = len(predictions)
-    lang = TASK_LANG.get(task)
     return {
         "model": model,
         "task": task,
@@ -301,11 +300,15 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
 
     git = manifest.get("git_commit")
     commit = f", git {git[:10]}{' (with local changes)' if manifest.get('git_dirty') else ''}" if git else ""
+    built = manifest.get("dataset")
+    user_data = sorted({(i["dataset"]["path"], i["dataset"]["sha256"]) for i in manifest["tasks"].values()
+                        if (i.get("definition") or {}).get("dataset")})
+    datasets = ([f"Dataset `{built['path']}` (MANIFEST sha256 `{built['manifest_sha256'][:16]}…`)"] if built else [])
+    datasets += [f"{'dataset' if datasets else 'Dataset'} `{path}` (sha256 `{sha[:16]}…`)" for path, sha in user_data]
     lines = [
         f"# Results: {manifest['run']}",
         "",
-        f"Dataset `{manifest['dataset']['path']}` (MANIFEST sha256 `{manifest['dataset']['manifest_sha256'][:16]}…`), "
-        f"harness {manifest['harness_version']}{commit}, finished {manifest['finished']}.",
+        f"{', '.join(datasets)}, harness {manifest['harness_version']}{commit}, finished {manifest['finished']}.",
         "Scores on a 0–100 scale with their 95 % bootstrap confidence interval in brackets. "
         f"Post-processing: {', '.join(r['name'] for r in manifest['postprocess_rules']) or 'none'}.",
     ]
@@ -313,7 +316,8 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
         if not rows:
             continue
         info = manifest["tasks"][task]
-        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", ""]
+        description = (info.get("definition") or {}).get("description", TASKS[task].description if task in TASKS else "")
+        lines += ["", f"## {task}: {description}", ""]
         header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join("---" if i < 2 else "---:" for i in range(len(header))) + "|")

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.results import read_jsonl, sha256_file
+from harness.score.registry import lower_is_better
 
 MANIFEST = "manifest.json"
 SCORES = "scores.json"
 PREDICTIONS = "predictions"
 ROLES = ("model", "baseline", "ceiling")
-# TER is an edit rate: lower is better. Every other metric in harness.score is higher-is-better.
-LOWER_IS_BETTER = frozenset({"ter"})
+# from the metric registry (harness/score/registry.py): TER, an edit rate, is lower-is-better
+LOWER_IS_BETTER = lower_is_better()
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,36 @@ class Run:
     started: str
     config: Mapping
     config_path: str | None
-    dataset_path: str
-    dataset_sha256: str
+    dataset_path: str | None  # the built dataset folder (None: only the config's own tasks ran)
+    dataset_sha256: str | None
     models: Mapping[str, ModelEntry]
     scores: tuple[StoredScore, ...]
     summary: Mapping[tuple[str, str], TaskSummary]  # (model, task) -> shares
     predictions: Mapping[tuple[str, str], tuple[Prediction, ...]]  # (model, task) -> items in dataset order
     missing_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> item ids left out
+    task_info: Mapping[str, Mapping] = field(default_factory=dict)  # the manifest's `tasks` entries
+
+    def dataset_for(self, task: str) -> str:
+        """The version of the data `task` read: its dataset's sha256 (the built dataset's MANIFEST
+        sha256 for built-in tasks)."""
+        record = (self.task_info.get(task) or {}).get("dataset")
+        if isinstance(record, Mapping) and isinstance(record.get("sha256"), str):
+            return record["sha256"]
+        if self.dataset_sha256 is None:
+            raise HarnessError(f"{self.path / MANIFEST}: tasks.{task}.dataset.sha256 is missing")
+        return self.dataset_sha256
+
+    def definition(self, task: str):
+        """The task's harness.tasks.TaskDef as recorded (built-in for runs that predate it)."""
+        from harness.tasks import recorded_definition
+
+        return recorded_definition({"tasks": self.task_info}, task, self.path / MANIFEST)
+
+    def items(self, task: str) -> list:
+        """The items of a user task rebuilt from the recorded definition and dataset (sha256-checked)."""
+        from harness.tasks import recorded_items
+
+        return recorded_items({"tasks": self.task_info, "dataset": None}, task, self.path / MANIFEST)
 
     @property
     def config_sha256(self) -> str:
@@ -133,12 +157,15 @@ def load_run(path: Path) -> Run:
     manifest = _read_json(manifest_file)
     scores_doc = _read_json(path / SCORES)
     name = _get(manifest, "run", manifest_file, str)
-    dataset = _get(manifest, "dataset", manifest_file, dict)
-    dataset_sha = _get(dataset, "manifest_sha256", manifest_file, str, "dataset.manifest_sha256")
+    dataset = manifest.get("dataset")  # null when the run used only tasks defined in its config
+    if dataset is not None:
+        dataset = _get(manifest, "dataset", manifest_file, dict)
+    dataset_sha = None if dataset is None else _get(dataset, "manifest_sha256", manifest_file, str,
+                                                    "dataset.manifest_sha256")
     if scores_doc.get("dataset_manifest_sha256", dataset_sha) != dataset_sha:
         raise HarnessError(
-            f"{path / SCORES}: dataset_manifest_sha256 {scores_doc['dataset_manifest_sha256'][:12]}… differs from "
-            f"{MANIFEST}'s dataset.manifest_sha256 {dataset_sha[:12]}…"
+            f"{path / SCORES}: dataset_manifest_sha256 {str(scores_doc['dataset_manifest_sha256'])[:12]}… differs from "
+            f"{MANIFEST}'s dataset.manifest_sha256 {str(dataset_sha)[:12]}…"
         )
     models = {}
     for model_name, entry in _get(manifest, "models", manifest_file, dict).items():
@@ -180,13 +207,15 @@ def load_run(path: Path) -> Run:
         started=_get(manifest, "started", manifest_file, str),
         config=config,
         config_path=manifest.get("config_file") or manifest.get("config_path"),
-        dataset_path=dataset.get("local_path") or _get(dataset, "path", manifest_file, str, "dataset.path"),
+        dataset_path=None if dataset is None else
+        dataset.get("local_path") or _get(dataset, "path", manifest_file, str, "dataset.path"),
         dataset_sha256=dataset_sha,
         models=models,
         scores=scores,
         summary=summary,
         predictions=predictions,
         missing_references={t: ids for t, ids in missing.items() if ids},
+        task_info={t: info for t, info in tasks_info.items() if isinstance(info, dict)},
     )
 
 
@@ -218,8 +247,8 @@ def resolve_datasets(runs: Iterable[Run], dataset_dirs: Sequence[Path] = ()) -> 
         if version_of(Path(folder)) is None:
             raise HarnessError(f"--dataset: {folder} is not a built dataset (no MANIFEST.json)")
     for run in runs:
-        if run.dataset_sha256 in found:
-            continue
+        if run.dataset_sha256 in found or not any(run.definition(t).builtin for t in run.tasks):
+            continue  # known, or only the config's own tasks (harness.tasks.recorded_items reads those)
         for folder in [*map(Path, dataset_dirs), Path(run.dataset_path)]:
             if version_of(folder) == run.dataset_sha256:
                 found[run.dataset_sha256] = folder
