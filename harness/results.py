@@ -304,7 +304,8 @@ def render_markdown(manifest: Mapping, scores_doc: Mapping) -> str:
     user_data = sorted({(i["dataset"]["path"], i["dataset"]["sha256"]) for i in manifest["tasks"].values()
                         if (i.get("definition") or {}).get("dataset")})
     datasets = ([f"Dataset `{built['path']}` (MANIFEST sha256 `{built['manifest_sha256'][:16]}…`)"] if built else [])
-    datasets += [f"{'dataset' if datasets else 'Dataset'} `{path}` (sha256 `{sha[:16]}…`)" for path, sha in user_data]
+    datasets += [f"dataset `{path}` (sha256 `{sha[:16]}…`)" for path, sha in user_data]
+    datasets[0] = datasets[0][0].upper() + datasets[0][1:]
     lines = [
         f"# Results: {manifest['run']}",
         "",

@@ -145,7 +145,7 @@ def compare_runs(
     for model, task, ids, chosen in plans:
         references = [list(item.references) for item in items_for(run_a.dataset_for(task))(task, ids)]
         comparisons = compare_outputs(
-            task, outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen, settings
+            run_a.definition(task), outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen, settings
         )
         for m in chosen:
             c = comparisons[m]

@@ -293,7 +293,7 @@ def _build_table(
     def differs(leader: str, other: str) -> bool:
         a, b = by_label[leader], by_label[other]
         c = compare_outputs(
-            task,
+            a.run.definition(task),
             outputs(a.run, a.model, task, item_ids),
             outputs(b.run, b.model, task, item_ids),
             references,

@@ -106,7 +106,7 @@ def _lookup(where: str, load: Callable[[str], list]) -> ItemsLookup:
 
 
 def compare_outputs(
-    task: str,
+    task,  # a task name or its harness.tasks.TaskDef (tasks a config defined)
     hyps_a: Sequence[str],
     hyps_b: Sequence[str],
     references: Sequence[Sequence[str]],
