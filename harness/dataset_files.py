@@ -99,6 +99,7 @@ def _jsonl(path: Path, text: str) -> Table:
 
 def _csv(path: Path, text: str) -> Table:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the line the record being read starts on
     try:
         header = reader.fieldnames or []
         if len(set(header)) != len(header):
@@ -111,7 +112,7 @@ def _csv(path: Path, text: str) -> Table:
             rows.append((f"{path}:{start}", dict(row)))
             start = reader.line_num + 1
     except csv.Error as e:
-        raise _error(f"{path}:{reader.line_num}: not valid CSV ({e})") from None
+        raise _error(f"{path}:{start}: not valid CSV ({e})") from None
     return Table(str(path), tuple(header), rows)
 
 

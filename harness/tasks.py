@@ -268,6 +268,8 @@ def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Ite
 def user_items(t: TaskDef, table) -> list[Item]:
     """Items of a user dataset (a `dataset_files.Table`), every row checked: the columns exist,
     ids are unique, sources are not empty, every item has the same number of references."""
+    if not table.rows:
+        raise DatasetError(f"{table.name}: no items", "dataset")
     wanted = {"id": t.id, "source": t.source, "references": None, "doc": t.doc}
     for key, column in wanted.items():
         if column is not None and column not in table.columns:
@@ -276,8 +278,6 @@ def user_items(t: TaskDef, table) -> list[Item]:
         if column not in table.columns:
             raise DatasetError(f"{table.name}: no reference column '{column}' (columns: {', '.join(table.columns)})",
                                "references")
-    if not table.rows:
-        raise DatasetError(f"{table.name}: no items", "dataset")
     items: list[Item] = []
     first_line: dict[str, str] = {}
     count_of_first: int | None = None
