@@ -16,7 +16,6 @@ bad row is named in the error. Nothing here runs code from the dataset (`trust_r
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -67,33 +66,35 @@ def read_file(path: Path) -> Table:
         except Exception as e:  # pyarrow raises several types for a damaged file
             raise _error(f"{path}: cannot read as Parquet ({type(e).__name__}: {e})") from None
         return Table(str(path), tuple(columns), [(f"{path} row {n}", row) for n, row in enumerate(data, 1)])
+    from harness import io as hio
+
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
     except OSError as e:
         raise _error(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError as e:
-        raise _error(f"{path}: not UTF-8 (byte {e.start})") from None
-    text = text.removeprefix("\ufeff")
-    if suffix == ".jsonl":
-        return _jsonl(path, text)
-    return _csv(path, text)
+    try:
+        if suffix == ".jsonl":  # U+2028/U+2029 inside strings are kept (harness.io splits on "\n" only)
+            return _jsonl(path, hio.parse_jsonl(data, path))
+        return _csv(path, hio.decode(data, path).removeprefix("\ufeff"))
+    except HarnessError as e:
+        if isinstance(e, _dataset_error()):
+            raise
+        raise _error(str(e)) from None
 
 
-def _jsonl(path: Path, text: str) -> Table:
-    import json
+def _dataset_error():
+    from harness.tasks import DatasetError
 
+    return DatasetError
+
+
+def _jsonl(path: Path, lines: list[tuple[str, object]]) -> Table:
     rows, columns = [], {}
-    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may sit inside a string
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise _error(f"{path}:{n}: not valid JSON ({e.msg})") from None
+    for where, row in lines:
         if not isinstance(row, dict):
-            raise _error(f"{path}:{n}: expected a JSON object, got {type(row).__name__}")
+            raise _error(f"{where}: expected a JSON object, got {type(row).__name__}")
         columns.update(dict.fromkeys(row))
-        rows.append((f"{path}:{n}", row))
+        rows.append((where, row))
     return Table(str(path), tuple(columns), rows)
 
 
@@ -161,7 +162,7 @@ def _hub_snapshot(repo: str) -> Path:
 def dataset_sha256(spec: str) -> str:
     """sha256 of a dataset file's bytes, or of a folder: the canonical list of its files
     (`relative/path<TAB>sha256<LF>`, sorted, hidden files and folders left out)."""
-    from harness.results import sha256_file
+    from harness.io import sha256_file
 
     path = Path(spec).expanduser()
     if path.is_file():
@@ -174,11 +175,11 @@ def dataset_sha256(spec: str) -> str:
 
 
 def folder_sha256(folder: Path) -> str:
-    from harness.results import sha256_file
+    from harness.io import sha256_file, sha256_text
 
     lines = []
     for file in sorted(folder.rglob("*")):
         rel = file.relative_to(folder)
         if file.is_file() and not any(part.startswith(".") for part in rel.parts):
             lines.append(f"{rel.as_posix()}\t{sha256_file(file)}\n")
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    return sha256_text("".join(lines))

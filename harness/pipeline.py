@@ -24,7 +24,7 @@ from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
 from harness.generate.cache import CachedCompletion, GenerationCache, NoCache
 from harness.generate.registry import BackendSpec
 from harness.generate.session import GenerationSession
-from harness.results import Prediction
+from harness.record import Manifest, Prediction, ScoresDoc
 
 
 # --- the plan: everything checked before a model loads -------------------------------------------
@@ -162,7 +162,7 @@ def _task_data(config: RunConfig, index: int, definition, built: list) -> tuple[
     """All items of one task and the record of the data they came from. A built-in task reads the
     run's built dataset folder (resolved once, into `built`); a user task its own dataset."""
     from harness.dataset_files import dataset_sha256
-    from harness.results import sha256_file
+    from harness.io import sha256_file
     from harness.tasks import DatasetError, load_items
 
     if definition.builtin:
@@ -296,7 +296,7 @@ def run_task(session: GenerationSession, task: TaskPlan, rules: Sequence[str], r
 
 def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Sequence[str]) -> Prediction:
     from harness.postprocess import clean
-    from harness.results import sha256_text
+    from harness.io import sha256_text
 
     return Prediction(
         id=rendered.request.id,
@@ -314,9 +314,10 @@ def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Seq
 # --- results -------------------------------------------------------------------------------------
 
 
-def build_manifest(outcome: RunOutcome) -> dict:
+def build_manifest(outcome: RunOutcome) -> Manifest:
     from harness import __version__
     from harness.postprocess import describe
+    from harness.record import SCHEMA_VERSION
     from harness.results import git_commit, hardware, versions
 
     plan = outcome.plan
@@ -326,7 +327,8 @@ def build_manifest(outcome: RunOutcome) -> dict:
     throughput: dict[str, dict] = {}
     for r in outcome.runs:
         throughput.setdefault(r.model, {})[r.task] = r.throughput()
-    return {
+    return Manifest.model_validate({
+        "schema_version": SCHEMA_VERSION,
         "run": config.run,
         "harness_version": __version__,
         "git_commit": git["commit"] if git else None,
@@ -364,94 +366,126 @@ def build_manifest(outcome: RunOutcome) -> dict:
                 "missing_references": list(t.missing),
                 "n_references": t.n_references,
                 "definition": t.definition.to_dict(),  # rescore and the reports rebuild the items from it
-                "dataset": dict(t.dataset),  # the data the items came from and its sha256
+                "dataset": dict(t.dataset),  # the data the items came from, and its sha256
             }
             for t in plan.tasks.values()
         },
         "throughput": throughput,
         "cache": outcome.cache,
         "postprocess_rules": describe(config.postprocess),
-    }
+    }, strict=False)  # built here from typed values; strict checking is for what is read back
 
 
 def write_run(outcome: RunOutcome, results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
-    from harness.results import prediction_path, staged_folder, write_json, write_predictions
+    from harness.io import staged_folder
+    from harness.record import prediction_path, write_manifest, write_predictions
 
     target = Path(results_root) / outcome.plan.config.run
     manifest = build_manifest(outcome)
     with staged_folder(target) as folder:
         for r in outcome.runs:
             write_predictions(prediction_path(folder, r.model, r.task), r.predictions)
-        write_json(folder / "manifest.json", manifest)
+        write_manifest(folder, manifest)
         rescore(folder)  # scores and tables exactly as `harness rescore` computes them
     return target
 
 
-def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
+def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     """Recompute item and corpus scores and the tables from the stored predictions (no model).
-    Returns the scores document; rewrites predictions' `scores`, scores.json, results.md/csv."""
+    Returns the scores document; rewrites predictions' `scores`, scores.json, results.md/csv.
+
+    Everything is read and checked first (manifest, every predictions file, the dataset), so a
+    damaged or mismatched folder is one HarnessError and no file is changed."""
     from harness import __version__
-    from harness.results import (
-        now,
-        prediction_path,
-        read_json,
-        read_predictions,
-        render_csv,
-        render_markdown,
-        summary_row,
-        write_json,
-        write_predictions,
-        write_text,
-    )
+    from harness.io import write_text
+    from harness.record import SCHEMA_VERSION, prediction_path, read_manifest, read_predictions, \
+        write_predictions, write_scores
+    from harness.report.tables import render_csv, render_markdown
+    from harness.results import now
     from harness.score import score_with_items
     from harness.score.text import ScoringError
     from harness.tasks import recorded_definition, recorded_items
 
     folder = Path(folder)
-    manifest = read_json(folder / "manifest.json")
-    seed = manifest["config"]["seed"]
+    manifest_file = folder / "manifest.json"
+    manifest = read_manifest(folder)
+    seed = manifest.config.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise HarnessError(f"{manifest_file}: 'config.seed' missing or not an integer")
+    if not manifest.throughput:
+        raise HarnessError(f"{manifest_file}: 'throughput' lists no model × task pair (nothing to score)")
     items_by_task: dict[str, dict] = {}
-    score_rows, summary_rows = [], []
-    for model, tasks in manifest["throughput"].items():
-        role = manifest["models"][model]["role"]
+    definitions: dict = {}
+    pairs = []
+    for model, tasks in manifest.throughput.items():
         for task, throughput in tasks.items():
             path = prediction_path(folder, model, task)
-            predictions = read_predictions(path)
-            definition = recorded_definition(manifest, task, folder / "manifest.json")
-            if task not in items_by_task:
-                items_by_task[task] = {it.id: it for it in recorded_items(manifest, task, folder / "manifest.json")}
+            predictions = read_predictions(path, n_items=manifest.tasks[task].n_items)
+            if task not in items_by_task:  # from the recorded definition and data (sha256-checked)
+                definitions[task] = recorded_definition(task, manifest.tasks[task], manifest_file)
+                items = recorded_items(task, manifest.tasks[task], manifest.dataset, manifest_file)
+                items_by_task[task] = {it.id: it for it in items}
             unknown = [p.id for p in predictions if p.id not in items_by_task[task]]
             if unknown:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
-            items = [items_by_task[task][p.id] for p in predictions]
-            references = [list(it.references[:1]) if role == "ceiling" else list(it.references) for it in items]
-            hypotheses = [p.output for p in predictions]
-            metrics = manifest["tasks"][task]["metrics"]
-            row = summary_row(model, task, predictions, throughput, definition.target_lang)
-            try:
-                corpus, per_item = score_with_items(definition, hypotheses, references, metrics, seed=seed,
-                                                    n_boot=n_boot)
-            except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
-                row["not_scored"] = _scoring_problem(e, predictions)
-                corpus, per_item = [], {m: [None] * len(predictions) for m in metrics}
-            for j, p in enumerate(predictions):
-                p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
-            write_predictions(path, predictions)
-            score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
-            summary_rows.append(row)
-    scores_doc = {
-        "run": manifest["run"],
-        "dataset_manifest_sha256": (manifest.get("dataset") or {}).get("manifest_sha256"),
+            pairs.append((model, task, throughput, path, predictions))
+    score_rows, summary_rows = [], []
+    for model, task, throughput, path, predictions in pairs:
+        items = [items_by_task[task][p.id] for p in predictions]
+        ceiling = manifest.models[model].role == "ceiling"
+        references = [list(it.references[:1]) if ceiling else list(it.references) for it in items]
+        hypotheses = [p.output for p in predictions]
+        metrics = manifest.tasks[task].metrics
+        not_scored = None
+        try:
+            corpus, per_item = score_with_items(definitions[task], hypotheses, references, metrics, seed=seed,
+                                                n_boot=n_boot)
+        except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
+            not_scored = _scoring_problem(e, predictions)
+            corpus = []
+        for j, p in enumerate(predictions):
+            p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
+        score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
+        summary_rows.append(_summary_row(model, task, predictions, throughput, definitions[task].target_lang,
+                                         not_scored))
+    scores_doc = ScoresDoc.model_validate({
+        "schema_version": SCHEMA_VERSION,
+        "run": manifest.run,
+        "dataset_manifest_sha256": manifest.dataset.manifest_sha256 if manifest.dataset else None,
         "harness_version": __version__,
         "created": now(),
         "scores": score_rows,
         "summary": summary_rows,
-    }
-    write_json(folder / "scores.json", scores_doc)
+    }, strict=False)
+    for _, _, _, path, predictions in pairs:  # written only once everything scored
+        write_predictions(path, predictions)
+    write_scores(folder, scores_doc)
     write_text(folder / "results.md", render_markdown(manifest, scores_doc))
     write_text(folder / "results.csv", render_csv(manifest, scores_doc))
     return scores_doc
+
+
+def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput, lang: str,
+                 not_scored: str | None = None):
+    """The scores.json summary row of one model × task: shares of truncated, max-token and off-target
+    items (off target: mostly not in `lang`, the task's target language)."""
+    from harness.record import SummaryRow
+    from harness.score.text import off_target
+
+    n = len(predictions)
+    return SummaryRow(
+        model=model,
+        task=task,
+        n=n,
+        truncated_share=sum(p.truncated for p in predictions) / n if n else None,
+        max_tokens_share=sum(p.stop_reason == "max_new_tokens" for p in predictions) / n if n else None,
+        # outputs mostly in the wrong language (Chinese for an English target): scored as they are
+        off_target_share=sum(off_target(p.output, lang) for p in predictions) / n if n and lang else None,
+        tokens_per_s=throughput.tokens_per_s,
+        wall_s=throughput.wall_s,
+        **({"not_scored": not_scored} if not_scored else {}),
+    )
 
 
 def _scoring_problem(error, predictions: Sequence[Prediction]) -> str:

@@ -14,8 +14,6 @@ Hub dataset.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from harness.errors import HarnessError
+from harness.io import sha256_json
 from harness.generate.base import Prompt
 from harness.registry import did_you_mean, lookup
 
@@ -333,54 +332,51 @@ def missing_references(task: str | TaskDef, items: Sequence[Item], need: int | N
 # --- a run's tasks, rebuilt from its manifest (rescore, leaderboard, compare) ------------------
 
 
-def recorded_definition(manifest: Mapping, task: str, where: Path) -> TaskDef:
-    """The task's definition as the run recorded it (runs from before definitions were recorded:
-    the built-in task of that name)."""
+def recorded_definition(task: str, record, where: Path | str) -> TaskDef:
+    """The task's definition as a run recorded it (`record`: its harness.record.TaskRecord). Runs
+    from before definitions were recorded ran only built-in tasks: the built-in one of that name."""
     from pydantic import ValidationError
 
-    info = (manifest.get("tasks") or {}).get(task)
-    if not isinstance(info, Mapping):
-        raise HarnessError(f"{where}: no entry tasks.{task}")
-    if info.get("definition") is None:
+    if record.definition is None:
         if task not in TASKS:
             raise HarnessError(f"{where}: tasks.{task} has no definition and is not a built-in task")
         return TASKS[task]
     try:
-        return TaskDef.model_validate(info["definition"])
+        return TaskDef.model_validate(record.definition)
     except ValidationError as e:
         err = e.errors()[0]
         raise HarnessError(f"{where}: tasks.{task}.definition.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
-def recorded_items(manifest: Mapping, task: str, where: Path) -> list[Item]:
-    """The items of `task` rebuilt from its recorded definition and data, after checking that the
-    data still has the recorded sha256 (no config file needed)."""
+def recorded_items(task: str, record, built, where: Path | str) -> list[Item]:
+    """The items of `task` rebuilt from its recorded definition and data (no config file needed),
+    after checking that the data still has the recorded sha256. `record` is the run's
+    harness.record.TaskRecord, `built` its built-dataset DatasetRecord (None when it used none)."""
     from harness.dataset_files import dataset_sha256
-    from harness.results import sha256_file
+    from harness.io import sha256_file
 
-    definition = recorded_definition(manifest, task, where)
+    definition = recorded_definition(task, record, where)
     if definition.builtin:
-        built = manifest.get("dataset") or {}
-        dataset = Path(built.get("local_path") or built.get("path") or "")
-        if not built or not (dataset / "MANIFEST.json").is_file():
+        dataset = Path((built.local_path or built.path) if built else "")
+        if built is None or not (dataset / "MANIFEST.json").is_file():
             raise HarnessError(f"{where}: dataset folder '{dataset}' of the run not found")
-        if sha256_file(dataset / "MANIFEST.json") != built.get("manifest_sha256"):
+        if sha256_file(dataset / "MANIFEST.json") != built.manifest_sha256:
             raise HarnessError(f"{dataset}: the dataset changed since the run (MANIFEST sha256 differs); "
                                "rebuild the dataset the run used or run again")
         return load_items(definition, dataset)
-    record = manifest["tasks"][task].get("dataset") or {}
-    want = record.get("sha256")
-    candidates = list(dict.fromkeys(c for c in (record.get("path"), record.get("local_path")) if c))
+    data = record.dataset
+    if data is None:
+        raise HarnessError(f"{where}: missing key 'tasks.{task}.dataset' (the data of a task the config defined)")
     seen = []
-    for candidate in candidates:
+    for candidate in dict.fromkeys(c for c in (data.path, data.local_path) if c):
         if Path(candidate).expanduser().exists():
             sha = dataset_sha256(candidate)
-            if sha == want:
+            if sha == data.sha256:
                 return load_items(definition.model_copy(update={"dataset": candidate}))
             seen.append(f"{candidate} has sha256 {sha[:12]}…")
-    found = "; ".join(seen) if seen else f"{' or '.join(candidates) or 'no path recorded'} not found"
-    raise HarnessError(f"{where}: tasks.{task}.dataset: the run read {want and want[:12]}…, but {found}; "
-                       "restore that dataset file to rescore or report this run")
+    found = "; ".join(seen) if seen else f"{data.path} not found"
+    raise HarnessError(f"{where}: tasks.{task}.dataset: the run read {data.sha256[:12]}…, but {found}; "
+                       "restore that dataset to rescore or report this run")
 
 
 def select_items(items: Sequence[Item], *, ids=None, per_doc=None, limit=None) -> list[Item]:
@@ -446,8 +442,7 @@ class PromptTemplate(BaseModel):
 
     @property
     def sha256(self) -> str:
-        canonical = json.dumps(self.model_dump(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return sha256_json(self.model_dump())
 
     def _input(self, source: str) -> str:
         return self.input.replace("{source}", source)

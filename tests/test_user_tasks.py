@@ -62,7 +62,7 @@ def custom_run(tmp_path_factory):
 
 
 def test_the_run_records_definitions_and_dataset_hashes(custom_run):
-    from harness.results import sha256_file
+    from harness.io import sha256_file
 
     manifest = json.loads((custom_run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["dataset"] is None  # no built-in task: the built dataset was never needed
@@ -118,7 +118,7 @@ def test_leaderboard_of_user_tasks(custom_run, tmp_path, run_cli):
     assert set(tables) == {"news_zh_en", "news_en_zh"}
     assert tables["news_zh_en"]["main_metric"] == "chrf++"  # the definition's main metric
     assert [r["model"] for r in tables["news_zh_en"]["rows"]] == ["copy", "lead-20c"]
-    from harness.results import sha256_file
+    from harness.io import sha256_file
 
     assert tables["news_en_zh"]["dataset_manifest_sha256"] == sha256_file(EXAMPLE / "news_zh_en.csv")
     assert "news_zh_en" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")

@@ -15,9 +15,6 @@ The output depends only on the dataset, so re-running it gives the same bytes (t
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 from pathlib import Path
 
 SEGMENTS_PER_DOC = 6
@@ -33,15 +30,11 @@ def rows(data_dir: Path) -> list[dict]:
 
 def render(data_dir: Path) -> dict[str, str]:
     """File name → text of every file the example consists of."""
-    from harness.results import sha256_file
+    from harness.io import csv_text, jsonl_text, sha256_file
 
     table = rows(data_dir)
-    jsonl = "".join(json.dumps({"id": r["id"], "doc": r["doc"], "zh": r["zh"], "references": [r["en"]]},
-                               ensure_ascii=False) + "\n" for r in table)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "doc", "zh", "en"])
-    writer.writerows([r["id"], r["doc"], r["zh"], r["en"]] for r in table)
+    jsonl = jsonl_text({"id": r["id"], "doc": r["doc"], "zh": r["zh"], "references": [r["en"]]} for r in table)
+    csv_file = csv_text(["id", "doc", "zh", "en"], ([r["id"], r["doc"], r["zh"], r["en"]] for r in table))
     manifest = sha256_file(Path(data_dir) / "MANIFEST.json")
     readme = f"""# Example user dataset (configs/custom-task.yaml)
 
@@ -57,11 +50,11 @@ The English references are the dataset's own translations; who wrote and reviewe
 data/README.md ("References and their provenance"). Do not edit these files by hand: rerun the
 writer (a test checks that it reproduces them byte for byte).
 """
-    return {f"{NAME}.jsonl": jsonl, f"{NAME}.csv": buf.getvalue(), "README.md": readme}
+    return {f"{NAME}.jsonl": jsonl, f"{NAME}.csv": csv_file, "README.md": readme}
 
 
 def write(data_dir: Path, out_dir: Path) -> list[Path]:
-    from harness.results import write_text
+    from harness.io import write_text
 
     written = []
     for name, text in render(data_dir).items():
