@@ -181,10 +181,10 @@ def _name(value: str, what: str) -> str:
 
 
 def _known_metric(name: str) -> str:
-    from harness.score import METRIC_NAMES
+    from harness.score.registry import METRICS
 
-    if name not in METRIC_NAMES:
-        raise _unknown("metric", name, METRIC_NAMES)
+    if name not in METRICS:
+        raise _unknown("metric", name, METRICS)
     return name
 
 
@@ -260,6 +260,14 @@ class TaskConfig(StrictModel):
         if self.define is not None and self.task in TASKS:
             raise _at("task", self.task, PydanticCustomError(
                 "builtin_task", "'{name}' is a built-in task; give your own task another name", {"name": self.task}))
+        from harness.score.registry import METRICS
+
+        lang = self.definition.target_lang
+        for name in self.metrics:
+            if lang not in METRICS[name].languages:  # the metric registry declares what each metric scores
+                raise _at("metrics", self.metrics, PydanticCustomError(
+                    "metric_lang", "{name} does not score target language '{lang}' (it scores {known})",
+                    {"name": name, "lang": lang, "known": ", ".join(METRICS[name].languages)}))
         return self
 
     @property

@@ -20,7 +20,7 @@ from harness.score.resample import (
     resampled_sums,
 )
 
-METRIC_NAMES = tuple(METRICS)  # every registered metric (harness/score/registry.py)
+METRIC_NAMES = tuple(METRICS)  # the registered metrics at import (harness/score/registry.py; code reads METRICS)
 
 
 def task_definition(task):

@@ -69,7 +69,7 @@ def _rouge(rouge_type: str, what: str) -> MetricSpec:
     )
 
 
-METRICS: Mapping[str, MetricSpec] = MappingProxyType({
+METRICS: dict[str, MetricSpec] = {
     "rouge1": _rouge("rouge1", "unigram"),
     "rouge2": _rouge("rouge2", "bigram"),
     "rougeL": _rouge("rougeL", "longest common subsequence"),
@@ -90,7 +90,7 @@ METRICS: Mapping[str, MetricSpec] = MappingProxyType({
         "zh": f"sacrebleu TER with asian_support, normalized, {_ZH_NORM}",
         "en": "sacrebleu TER",
     }),
-})
+}
 
 
 def get_spec(name: str) -> MetricSpec:
