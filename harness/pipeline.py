@@ -265,8 +265,7 @@ def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cac
 
 
 def open_session(plan: RunPlan, model: ModelPlan, backend, cache=None) -> GenerationSession:
-    return GenerationSession(backend, model.name, model.config.backend, model.spec, model.config.settings,
-                             plan.generation, cache)
+    return GenerationSession(backend, model.config, plan.generation, cache)
 
 
 def run_model(plan: RunPlan, model: ModelPlan, cache, reporter: Reporter) -> ModelRun:

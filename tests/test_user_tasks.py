@@ -82,6 +82,27 @@ def test_the_run_records_definitions_and_dataset_hashes(custom_run):
     assert [r["output"] for r in copy] == [source[r["id"]] for r in copy]
 
 
+def test_a_second_run_of_user_tasks_comes_from_the_cache(custom_run, tmp_path, run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("HARNESS_CACHE", str(custom_run.parents[1] / "cache"))  # the cache the first run filled
+    code, out, err = run_cli("run", "configs/custom-task.yaml", "--results", str(tmp_path), "--quiet")
+    assert (code, err) == (0, "")
+    manifest = json.loads((tmp_path / "custom-task" / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["cache"]["hits"], manifest["cache"]["misses"]) == (120, 0)
+    for name in ("copy", "lead-20c"):
+        for task in ("news_zh_en", "news_en_zh"):
+            rows = [json.loads(x) for x in (tmp_path / "custom-task" / "predictions" / name / f"{task}.jsonl").open()]
+            first = [json.loads(x) for x in (custom_run / "predictions" / name / f"{task}.jsonl").open()]
+            assert [r["output"] for r in rows] == [r["output"] for r in first]
+
+
+def test_render_shows_a_user_task_prompt(run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = run_cli("render", "configs/custom-task.yaml", "--task", "news_en_zh", "-n", "1")
+    assert code == 0
+    assert "copy · news_en_zh · 000-p01-s01" in out and "请把下面的英文翻译成中文" in out
+
+
 def test_rescore_rebuilds_the_items_without_the_config(custom_run, tmp_path, run_cli, monkeypatch):
     folder = shutil.copytree(custom_run, tmp_path / "copy")
     monkeypatch.chdir(tmp_path)  # relative dataset paths no longer resolve: the recorded absolute path does

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Protocol
 
 from harness.errors import HarnessError
@@ -49,18 +49,30 @@ class Progress(Protocol):
     def advance(self, items: int, tokens: int) -> None: ...
 
 
-@dataclass
-class GenerationSession:
-    backend: Backend
-    model: str  # the model's name in the config (messages, cache rows)
-    backend_name: str  # the config's `backend` key
-    spec: BackendSpec
-    settings: object  # the backend's pydantic settings
-    generation: GenerationSettings
-    cache: object  # GenerationCache or NoCache
+class ModelEntry(Protocol):
+    """What the session needs from a config's model entry (harness.config.ModelConfig is one)."""
 
-    def __post_init__(self) -> None:
-        self.identity = self.backend.identity()
+    name: str  # the model's name in the config (messages, cache rows)
+    backend: str  # the backend's registry name
+    settings: object  # the backend's pydantic settings
+
+    @property
+    def spec(self) -> BackendSpec: ...
+
+
+class GenerationSession:
+    """A loaded `backend` for the config's `model` entry, generating with `generation` through `cache`
+    (a GenerationCache or NoCache; None to only fit prompts, as `harness render` does)."""
+
+    def __init__(self, backend: Backend, model: ModelEntry, generation: GenerationSettings, cache=None):
+        self.backend = backend
+        self.model = model.name
+        self.backend_name = model.backend
+        self.spec = model.spec
+        self.settings = model.settings
+        self.generation = generation
+        self.cache = cache
+        self.identity = backend.identity()  # asked once, after loading: part of every cache key
 
     # --- fit ---------------------------------------------------------------------------------------
 
