@@ -245,10 +245,12 @@ class TaskConfig(StrictModel):
             return None
         if not isinstance(value, dict):
             raise PydanticCustomError("define_type", "must be a mapping (a task definition; docs/run.md)")
-        if "name" in value:
-            raise PydanticCustomError("define_name", "leave `name` out: the task's name is its `task` key")
         if "task" not in info.data:
             return value  # the task name itself is wrong; that error is reported
+        if "name" in value and value["name"] != info.data["task"]:  # a dumped config repeats it: fine
+            raise PydanticCustomError("define_name", "name '{name}' differs from the task's name '{task}': leave "
+                                      "`name` out (the task's name is its `task` key)",
+                                      {"name": str(value["name"]), "task": info.data["task"]})
         return _task_definition().model_validate({**value, "name": info.data["task"]})
 
     @model_validator(mode="after")
@@ -416,6 +418,9 @@ class RunConfig(StrictModel):
     def to_dict(self) -> dict:
         """The resolved config: every default filled in, prompts inline, as written to the manifest."""
         out = self.model_dump(mode="json", exclude={"models"})
+        for task in out["tasks"]:  # built-in tasks: as before tasks could be defined (same config hash)
+            if task.get("define") is None:
+                task.pop("define", None)
         out["models"] = [m.to_dict() for m in self.models]
         return out
 

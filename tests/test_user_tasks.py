@@ -385,3 +385,13 @@ def test_a_summary_task_with_its_own_prompt_needs_no_built_in_one(tmp_path, run_
     assert [s["metric"] for s in scores] == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
     # "The first sentence 0." against "Sentence 0.": 2 of 4 hypothesis tokens, 2 of 2 reference tokens
     assert next(s for s in scores if s["metric"] == "rouge1")["value"] == pytest.approx(100 * 2 / 3, abs=0.01)
+
+
+def test_the_recorded_config_parses_again(custom_run, monkeypatch):
+    """manifest.json's resolved config is a valid config (definitions included) and says the same."""
+    from harness.config import parse_config
+
+    monkeypatch.chdir(ROOT)
+    recorded = json.loads((custom_run / "manifest.json").read_text(encoding="utf-8"))["config"]
+    assert recorded["tasks"][0]["define"]["dataset"] == "examples/custom/news_zh_en.jsonl"
+    assert parse_config(recorded).to_dict() == recorded
