@@ -164,6 +164,13 @@ def _unknown(kind: str, name, known: Iterable[str]) -> PydanticCustomError:
                                {"kind": kind, "name": str(name), "hint": did_you_mean(str(name), known)})
 
 
+def _at(key: str, value, error: PydanticCustomError) -> ValidationError:
+    """`error` located at `key` of the model being validated (for checks that need several keys)."""
+    from pydantic_core import InitErrorDetails
+
+    return ValidationError.from_exception_data("config", [InitErrorDetails(type=error, loc=(key,), input=value)])
+
+
 def _name(value: str, what: str) -> str:
     if not re.fullmatch(NAME_PATTERN, value):
         raise PydanticCustomError(
@@ -174,10 +181,10 @@ def _name(value: str, what: str) -> str:
 
 
 def _known_metric(name: str) -> str:
-    from harness.score import METRIC_NAMES
+    from harness.score.registry import METRICS
 
-    if name not in METRIC_NAMES:
-        raise _unknown("metric", name, METRIC_NAMES)
+    if name not in METRICS:
+        raise _unknown("metric", name, METRICS)
     return name
 
 
@@ -189,8 +196,17 @@ def _known_rule(name: str) -> str:
     return name
 
 
+def _task_definition():
+    from harness.tasks import TaskDef
+
+    return TaskDef
+
+
 class TaskConfig(StrictModel):
     task: str
+    # A task of the config's own (docs/run.md, "Your own tasks"): a harness.tasks.TaskDef mapping
+    # without `name` (it is `task`). Absent: `task` names a built-in task.
+    define: Any = None
     limit: int | None = Field(None, ge=1)
     per_doc: int | None = Field(None, ge=1)
     ids: list[str] | None = None
@@ -198,32 +214,70 @@ class TaskConfig(StrictModel):
     # always a PromptTemplate after validation.
     prompt: Any = Field(None, validate_default=True)
     shots: int = Field(0, ge=0)
-    max_new_tokens: int = Field(0, ge=1)  # default filled from the task
-    metrics: list[Annotated[str, AfterValidator(_known_metric)]] = []  # default filled from the scoring defaults
+    max_new_tokens: int = Field(0, ge=1)  # default filled from the task definition
+    metrics: list[Annotated[str, AfterValidator(_known_metric)]] = []  # default filled from the task definition
 
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, data):
-        from harness.tasks import TASKS
+        from harness.tasks import TASKS, with_kind_defaults
 
-        if isinstance(data, dict) and data.get("task") in TASKS:
-            data = dict(data)
-            if data.get("max_new_tokens") is None:
-                data["max_new_tokens"] = TASKS[data["task"]].max_new_tokens
-            if data.get("metrics") is None:
-                from harness.score import DEFAULT_METRICS
-
-                data["metrics"] = list(DEFAULT_METRICS[data["task"]])
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if isinstance(data.get("define"), dict):
+            definition = with_kind_defaults({**data["define"], "name": data.get("task")})
+            defaults = {"max_new_tokens": definition.get("max_new_tokens"), "metrics": definition.get("metrics")}
+        elif data.get("define") is None and data.get("task") in TASKS:
+            t = TASKS[data["task"]]
+            defaults = {"max_new_tokens": t.max_new_tokens, "metrics": list(t.metrics)}
+        else:
+            return data
+        for key, value in defaults.items():
+            if data.get(key) is None and value is not None:
+                data[key] = value
         return data
 
-    @field_validator("task")
+    @field_validator("define")
     @classmethod
-    def _known_task(cls, value: str) -> str:
+    def _define(cls, value, info: ValidationInfo):
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise PydanticCustomError("define_type", "must be a mapping (a task definition; docs/run.md)")
+        if "task" not in info.data:
+            return value  # the task name itself is wrong; that error is reported
+        if "name" in value and value["name"] != info.data["task"]:  # a dumped config repeats it: fine
+            raise PydanticCustomError("define_name", "name '{name}' differs from the task's name '{task}': leave "
+                                      "`name` out (the task's name is its `task` key)",
+                                      {"name": str(value["name"]), "task": info.data["task"]})
+        return _task_definition().model_validate({**value, "name": info.data["task"]})
+
+    @model_validator(mode="after")
+    def _builtin_or_defined(self):
         from harness.tasks import TASKS
 
-        if value not in TASKS:
-            raise _unknown("task", value, TASKS)
-        return value
+        if self.define is None and self.task not in TASKS:
+            raise _at("task", self.task, _unknown("task", self.task, TASKS))
+        if self.define is not None and self.task in TASKS:
+            raise _at("task", self.task, PydanticCustomError(
+                "builtin_task", "'{name}' is a built-in task; give your own task another name", {"name": self.task}))
+        from harness.score.registry import METRICS
+
+        lang = self.definition.target_lang
+        for name in self.metrics:
+            if lang not in METRICS[name].languages:  # the metric registry declares what each metric scores
+                raise _at("metrics", self.metrics, PydanticCustomError(
+                    "metric_lang", "{name} does not score target language '{lang}' (it scores {known})",
+                    {"name": name, "lang": lang, "known": ", ".join(METRICS[name].languages)}))
+        return self
+
+    @property
+    def definition(self):
+        """The task's harness.tasks.TaskDef (built-in or defined here)."""
+        from harness.tasks import TASKS
+
+        return self.define if self.define is not None else TASKS[self.task]
 
     @field_validator("metrics")
     @classmethod
@@ -237,28 +291,37 @@ class TaskConfig(StrictModel):
     @field_validator("prompt")
     @classmethod
     def _prompt(cls, value, info: ValidationInfo):
-        from harness.tasks import PromptTemplate
+        from harness.tasks import TASKS, PromptTemplate
 
         if isinstance(value, PromptTemplate):
             return value
-        if value is None and "task" not in info.data:
-            return None  # the task itself is wrong; that error is reported
+        definition = info.data.get("define")
+        if definition is None and info.data.get("task") in TASKS:
+            definition = TASKS[info.data["task"]]
+        if value is None and not hasattr(definition, "prompt_path"):
+            return None  # the task or its definition is wrong; that error is reported
         if value is None or isinstance(value, str):
-            return _prompt_file(value, info.data.get("task"))
+            return _prompt_file(value, definition)
         if not isinstance(value, dict):
             raise PydanticCustomError("prompt_type", "must be a path to a prompt file or a mapping (got {got})",
                                       {"got": type(value).__name__})
         return PromptTemplate.model_validate(value)
 
 
-def _prompt_file(spec: str | None, task: str):
+def _prompt_file(spec: str | None, definition):
     """Load a prompt file (the task's default when `spec` is None); errors name the prompt file."""
-    from harness.tasks import PromptTemplate, default_prompt_path
+    from harness.tasks import PromptTemplate
 
-    path = default_prompt_path(task) if spec is None else Path(spec)
+    if spec is None and definition.prompt_path is None:
+        raise PydanticCustomError(
+            "prompt_missing", "no built-in prompt for {kind} {src} → {tgt}: give the task a `prompt` (a file or a "
+            "mapping) or define.prompt (a built-in prompt name)",
+            {"kind": definition.kind, "src": definition.source_lang, "tgt": definition.target_lang})
+    path = definition.prompt_path if spec is None else Path(spec)
     if not path.is_file():
         raise PydanticCustomError("prompt_file", "prompt file '{path}' not found (leave `prompt` out for the task's "
-                                  "built-in prompt, harness/prompts/{task}.yaml)", {"path": str(path), "task": task})
+                                  "built-in prompt, harness/prompts/{name}.yaml)",
+                                  {"path": str(path), "name": definition.prompt or definition.name})
     data, source = read_yaml(path, "prompt")
     try:
         return PromptTemplate.model_validate(data)
@@ -355,6 +418,9 @@ class RunConfig(StrictModel):
     def to_dict(self) -> dict:
         """The resolved config: every default filled in, prompts inline, as written to the manifest."""
         out = self.model_dump(mode="json", exclude={"models"})
+        for task in out["tasks"]:  # built-in tasks: as before tasks could be defined (same config hash)
+            if task.get("define") is None:
+                task.pop("define", None)
         out["models"] = [m.to_dict() for m in self.models]
         return out
 
@@ -386,6 +452,9 @@ def _model_at(root: type[BaseModel], loc: Sequence) -> type[BaseModel] | None:
             continue
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
             return None
+        if cls is TaskConfig and part == "define":
+            cls = _task_definition()
+            continue
         ann = cls.model_fields[part].annotation
         while True:
             args = [a for a in typing.get_args(ann) if a is not type(None)]

@@ -1,34 +1,30 @@
 """`evaluate(config)`: the main job, one stage per function.
 
-    plan_run        load items, prompts and shots; check every backend's inputs (no model loaded)
-    fit             render each prompt for the model; truncate the source when it does not fit
-    generate        cache first; the backend generates the rest, committed in batches as they finish
-    make_prediction post-process (named rules), raw and cleaned output both kept
-    rescore         score from the stored predictions and write the tables (also `harness rescore`)
+    plan_run         load items, prompts and shots; check every backend's inputs (no model loaded)
+    run_model        one GenerationSession per model (harness.generate.session): fit each prompt
+                     into the context, cache first, generate the rest; then post-process
+    make_prediction  post-process (named rules), raw and cleaned output both kept
+    write_run        score from the stored predictions and write the folder (`rescore`, also
+                     `harness rescore`)
 
-Truncation rule: when prompt + max_new_tokens exceed the model's context, the item's source keeps
-its head, cut at a sentence boundary (the most whole sentences that fit; only when not even the
-first sentence fits is it cut inside that sentence, by characters). Shots and the instruction are
-never cut. Every prediction records `input_tokens` and `truncated`.
+Every prediction records `input_tokens` and `truncated` (the truncation rule is in
+harness/generate/session.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from harness.config import RunConfig, TaskConfig
 from harness.errors import HarnessError
-from harness.generate.base import STOP_REASONS, Backend, GenerationSettings, Prompt, Rendered, Request
-from harness.generate.cache import CachedCompletion, GenerationCache, NoCache, cache_key
+from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+from harness.generate.cache import CachedCompletion, GenerationCache, NoCache
 from harness.generate.registry import BackendSpec
+from harness.generate.session import GenerationSession
 from harness.record import Manifest, Prediction, ScoresDoc
-
-COMMIT_EVERY_S = 0.5  # commit generated completions at least this often…
-COMMIT_EVERY_N = 64  # …or whenever this many are pending
-CACHE_KEY_VERSION = 1
 
 
 # --- the plan: everything checked before a model loads -------------------------------------------
@@ -42,6 +38,9 @@ class TaskPlan:
     items: tuple  # the selected items that have all their references, dataset order
     missing: tuple[str, ...]  # selected ids left out for missing references
     shots: Mapping[str, tuple]  # item id → ((source, answer), ...) from other documents
+    definition: object  # harness.tasks.TaskDef
+    n_references: int  # references every item has (declared, or found in a user dataset)
+    dataset: Mapping[str, str]  # {"path", "local_path", "sha256"}: the data this task read
 
     @property
     def template(self):
@@ -71,8 +70,8 @@ class ModelPlan:
 @dataclass(frozen=True)
 class RunPlan:
     config: RunConfig
-    dataset_dir: Path
-    dataset_sha256: str
+    dataset_dir: Path | None  # the built dataset folder; None when no built-in task is run
+    dataset_sha256: str | None  # its MANIFEST.json sha256
     tasks: Mapping[str, TaskPlan]
     models: tuple[ModelPlan, ...]
     generation: GenerationSettings
@@ -102,27 +101,24 @@ def resolve_dataset(config: RunConfig) -> Path:
 def plan_run(config: RunConfig) -> RunPlan:
     """Load every item, prompt and shot and run every backend's preflight; raises HarnessError
     (naming the config file, line and key) before anything is loaded or written."""
-    from harness.io import sha256_file
-    from harness.tasks import TASKS, load_items, missing_references, select_items, select_shots
+    from harness.tasks import missing_references, n_references, select_items, select_shots
 
-    dataset_dir = resolve_dataset(config)
+    built: list = []  # [folder, MANIFEST sha256] of the built dataset, once a built-in task needs it
     notes: list[str] = []
     tasks: dict[str, TaskPlan] = {}
     for i, tc in enumerate(config.tasks):
-        try:
-            all_items = load_items(tc.task, dataset_dir)
-        except HarnessError as e:
-            raise config.error(("tasks", i, "task"), str(e)) from None
+        definition = tc.definition
+        all_items, dataset = _task_data(config, i, definition, built)
         try:
             selected = select_items(all_items, ids=tc.ids, per_doc=tc.per_doc, limit=tc.limit)
         except HarnessError as e:
             raise config.error(("tasks", i, "ids"), f"{e} in {tc.task}") from None
-        missing = missing_references(tc.task, selected)
+        need = n_references(definition, all_items)
+        missing = missing_references(definition, selected, need)
         complete = [it for it in selected if it.id not in set(missing)]
-        need = TASKS[tc.task].n_references
         if not complete:
             raise config.error(("tasks", i, "task"), f"none of the {len(selected)} selected items of {tc.task} has its "
-                                                     f"{need} reference(s) in {config.dataset}; nothing to score")
+                                                     f"{need} reference(s) in {dataset['path']}; nothing to score")
         if missing:
             notes.append(f"{tc.task}: {len(missing)} of {len(selected)} selected items lack reference(s) and are left "
                          f"out: {', '.join(missing)}")
@@ -131,14 +127,14 @@ def plan_run(config: RunConfig) -> RunPlan:
             shots = {it.id: tuple(select_shots(it, pool, tc.shots, config.seed)) for it in complete}
         except HarnessError as e:
             raise config.error(("tasks", i, "shots"), str(e)) from None
-        tasks[tc.task] = TaskPlan(tc.task, i, tc, tuple(complete), tuple(missing), shots)
+        tasks[tc.task] = TaskPlan(tc.task, i, tc, tuple(complete), tuple(missing), shots, definition, need, dataset)
 
     models = []
     for i, m in enumerate(config.models):
         spec, role = m.spec, m.role
         runnable, skipped = [], {}
         for t in config.tasks_of(m):
-            if role == "ceiling" and TASKS[t].n_references < 2:
+            if role == "ceiling" and tasks[t].n_references < 2:
                 if m.tasks is not None:
                     raise config.error(("models", i, "tasks", m.tasks.index(t)),
                                        f"the reference-agreement row (reference B against A) needs two references; {t} has one")
@@ -158,8 +154,34 @@ def plan_run(config: RunConfig) -> RunPlan:
     g = config.generation
     generation = GenerationSettings(do_sample=g.do_sample, temperature=g.temperature, top_p=g.top_p,
                                     seed=config.seed, stop=tuple(g.stop))
-    return RunPlan(config, dataset_dir, sha256_file(dataset_dir / "MANIFEST.json"), tasks, tuple(models),
-                   generation, tuple(notes))
+    dataset_dir, dataset_sha256 = built or (None, None)
+    return RunPlan(config, dataset_dir, dataset_sha256, tasks, tuple(models), generation, tuple(notes))
+
+
+def _task_data(config: RunConfig, index: int, definition, built: list) -> tuple[list, dict]:
+    """All items of one task and the record of the data they came from. A built-in task reads the
+    run's built dataset folder (resolved once, into `built`); a user task its own dataset."""
+    from harness.dataset_files import dataset_sha256
+    from harness.io import sha256_file
+    from harness.tasks import DatasetError, load_items
+
+    if definition.builtin:
+        if not built:
+            folder = resolve_dataset(config)
+            built += [folder, sha256_file(folder / "MANIFEST.json")]
+        try:
+            items = load_items(definition, built[0])
+        except HarnessError as e:
+            raise config.error(("tasks", index, "task"), str(e)) from None
+        return items, {"path": config.dataset, "local_path": str(built[0]), "sha256": built[1]}
+    try:
+        items = load_items(definition)
+        sha = dataset_sha256(definition.dataset)
+    except DatasetError as e:
+        raise config.error(("tasks", index, "define", e.key), str(e)) from None
+    local = Path(definition.dataset).expanduser()
+    return items, {"path": definition.dataset, "local_path": str(local.resolve()) if local.exists() else definition.dataset,
+                   "sha256": sha}
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -193,6 +215,30 @@ class TaskRun:
         }
 
 
+@dataclass
+class ModelRun:
+    """One model's task runs and what its backend reported about itself (for the manifest)."""
+
+    model: ModelPlan
+    tasks: list[TaskRun]
+    backend: dict  # {"identity", "info"}
+
+
+@dataclass
+class RunOutcome:
+    """Everything `write_run` records: the plan, what each model produced, when, and the cache."""
+
+    plan: RunPlan
+    models: list[ModelRun]
+    started: str
+    finished: str
+    cache: dict  # {"enabled", "path", "hits", "misses"}
+
+    @property
+    def runs(self) -> list[TaskRun]:
+        return [r for m in self.models for r in m.tasks]
+
+
 def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cache: bool = True,
              quiet: bool = False, cache_dir: Path | None = None) -> Path:
     """Run every model on its tasks and write `results/<run>/`; returns that folder."""
@@ -202,158 +248,54 @@ def evaluate(config: RunConfig, *, results_root: Path = Path("results"), use_cac
     reporter = Reporter(quiet)
     for note in plan.notes:
         reporter.note(note)
+    started = now()
     store = GenerationCache(cache_dir)
     cache = store if use_cache else NoCache(store)
-    started = now()
-    runs: list[TaskRun] = []
-    backends: dict[str, dict] = {}
     try:
         with reporter:
-            for model in plan.models:
-                backend = model.spec.load(model.config.settings)
-                try:
-                    identity = backend.identity()
-                    for task in model.tasks:
-                        runs.append(run_task(backend, identity, model, plan.tasks[task], plan, cache, reporter))
-                    info = backend.info()
-                    # asked again: a backend may learn more while generating (the `file` backend
-                    # records the sha256 of each outputs file it read)
-                    backends[model.name] = {"identity": backend.identity(), "info": asdict(info)}
-                finally:
-                    backend.close()
-                reporter.model_done(model, [r for r in runs if r.model == model.name])
+            models = [run_model(plan, model, cache, reporter) for model in plan.models]  # generate + post-process
     finally:
         cache.close()
+    runs = [r for m in models for r in m.tasks]
     cache_info = {"enabled": use_cache, "path": str(store.path),
                   "hits": sum(r.cached for r in runs), "misses": sum(r.generated for r in runs)}
-    folder = write_run(plan, runs, backends, started, now(), cache_info, results_root)
+    folder = write_run(RunOutcome(plan, models, started, now(), cache_info), results_root)  # score + write
     reporter.done(folder)
     return folder
 
 
-def run_task(backend: Backend, identity: dict, model: ModelPlan, task: TaskPlan, plan: RunPlan, cache,
-             reporter: Reporter) -> TaskRun:
-    start = time.perf_counter()
-    fitted = [fit(backend, task, item, model.name)[0] for item in task.items]
-    keys = [cache_key(key_parts(model, identity, r, task, plan.generation)) for r in fitted]
-    with reporter.bar(f"{model.name} · {task.name}", len(fitted)) as bar:
-        completions, generated = generate(backend, fitted, keys, cache, plan.generation, model, bar)
-    predictions = [make_prediction(r, completions[r.request.id], plan.config.postprocess) for r in fitted]
-    cached = len(fitted) - generated
-    return TaskRun(model.name, task.name, predictions, time.perf_counter() - start, generated, cached)
+def open_session(plan: RunPlan, model: ModelPlan, backend, cache=None) -> GenerationSession:
+    return GenerationSession(backend, model.config, plan.generation, cache)
 
 
-# --- render + fit --------------------------------------------------------------------------------
-
-
-def fit(backend: Backend, task: TaskPlan, item, model_name: str) -> tuple[Rendered, str | None]:
-    """Render the item's prompt for the backend, truncating the source to fit the context.
-    Returns the Rendered request and, when truncated, a note saying how much was kept."""
-    from harness.tasks import sentence_units
-
-    request = task.request(item)
-
-    def attempt(source: str | None) -> tuple[str, int, Prompt]:
-        prompt = request.prompt if source is None else task.prompt(item, source)
-        text = backend.render(prompt)
-        return text, backend.count_tokens(text), prompt
-
-    text, tokens, _ = attempt(None)
-    limit = backend.context_length
-    if limit is None:
-        return Rendered(request, text, tokens, False), None
-    budget = limit - request.max_new_tokens
-    if tokens <= budget:
-        return Rendered(request, text, tokens, False), None
-    empty_tokens = attempt("")[1]
-    if empty_tokens > budget:
-        raise HarnessError(
-            f"model {model_name}, task {task.name}: the prompt without any source takes {empty_tokens} tokens but the "
-            f"context of {limit} minus max_new_tokens {request.max_new_tokens} leaves {budget}; lower max_new_tokens "
-            "or shots, or use a model with a longer context"
-        )
-    units = sentence_units(item.source)
-    fits = lambda s: attempt(s)[1] <= budget  # noqa: E731
-    kept = _largest(len(units) - 1, lambda k: fits("".join(units[:k]).rstrip()))
-    if kept > 0:
-        source = "".join(units[:kept]).rstrip()
-        note = f"kept {kept} of {len(units)} sentences"
-    else:  # not even the first sentence fits: cut inside it
-        chars = _largest(len(units[0]) - 1, lambda c: fits(units[0][:c].rstrip()))
-        source = units[0][:chars].rstrip()
-        note = f"kept {chars} characters of the first of {len(units)} sentences"
-    text, tokens, prompt = attempt(source)
-    return Rendered(replace(request, prompt=prompt), text, tokens, True), note
-
-
-def _largest(upper: int, ok) -> int:
-    """The largest k in [0, upper] with ok(k), given ok(0) (binary search; ok is monotone)."""
-    lo, hi = 0, upper
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-# --- generate (cache first) ----------------------------------------------------------------------
-
-
-def key_parts(model: ModelPlan, identity: dict, rendered: Rendered, task: TaskPlan, generation: GenerationSettings) -> dict:
-    """Everything that can change a completion (see harness.generate.cache)."""
-    settings = model.config.settings.model_dump(mode="json", exclude=set(model.spec.cache_neutral))
-    return {
-        "v": CACHE_KEY_VERSION,
-        "backend": model.config.backend,
-        "identity": identity,
-        "settings": settings,
-        "generation": asdict(generation),
-        "max_new_tokens": rendered.request.max_new_tokens,
-        "prompt": rendered.text,
-        "plain_stop": list(rendered.request.prompt.plain_stop),  # ends answers of plain-form prompts
-        "template": {"version": task.template.version, "sha256": task.template.sha256},
-        "reads": {f: getattr(rendered.request, f) for f in model.spec.reads},
-    }
-
-
-def generate(backend: Backend, fitted: Sequence[Rendered], keys: Sequence[str], cache, settings: GenerationSettings,
-             model: ModelPlan, bar) -> tuple[dict[str, CachedCompletion], int]:
-    """Completions by item id (cached ones first) and how many were generated now."""
-    hits = cache.get_many(keys) if model.spec.cached else {}
-    out = {r.request.id: hits[k] for r, k in zip(fitted, keys) if k in hits}
-    bar.advance(len(out), 0)
-    todo = [(r, k) for r, k in zip(fitted, keys) if k not in hits]
-    if not todo:
-        return out, 0
-    key_of = {r.request.id: k for r, k in todo}
-    pending: list[tuple[str, str, CachedCompletion]] = []
-    last_commit = time.monotonic()
+def run_model(plan: RunPlan, model: ModelPlan, cache, reporter: Reporter) -> ModelRun:
+    """Load the model, run it on each of its tasks, close it."""
+    backend = model.spec.load(model.config.settings)
     try:
-        for c in backend.generate([r for r, _ in todo], settings):
-            if c.id not in key_of or c.id in out:
-                raise RuntimeError(f"backend of {model.name} returned an unexpected or repeated id {c.id!r}")
-            if c.stop_reason not in STOP_REASONS:
-                raise RuntimeError(f"backend of {model.name} returned stop_reason {c.stop_reason!r}")
-            out[c.id] = CachedCompletion(c.raw, c.output_tokens, c.stop_reason, c.latency_s)
-            if model.spec.cached:
-                pending.append((key_of[c.id], model.name, out[c.id]))
-                if len(pending) >= COMMIT_EVERY_N or time.monotonic() - last_commit >= COMMIT_EVERY_S:
-                    cache.put_many(pending)
-                    pending, last_commit = [], time.monotonic()
-            bar.advance(1, c.output_tokens)
+        session = open_session(plan, model, backend, cache)
+        runs = [run_task(session, plan.tasks[task], plan.config.postprocess, reporter) for task in model.tasks]
+        # asked again: a backend may learn more while generating (the `file` backend records the
+        # sha256 of each outputs file it read)
+        record = {"identity": backend.identity(), "info": asdict(backend.info())}
     finally:
-        cache.put_many(pending)  # also on an exception: what finished is kept
-    lost = [i for i in key_of if i not in out]
-    if lost:
-        raise RuntimeError(f"backend of {model.name} returned no completion for {len(lost)} item(s): {', '.join(lost[:5])}")
-    return out, len(todo)
+        backend.close()
+    reporter.model_done(model, runs)
+    return ModelRun(model, runs, record)
+
+
+def run_task(session: GenerationSession, task: TaskPlan, rules: Sequence[str], reporter: Reporter) -> TaskRun:
+    start = time.perf_counter()
+    fitted = [session.fit(task, item)[0] for item in task.items]
+    with reporter.bar(f"{session.model} · {task.name}", len(fitted)) as bar:
+        completions, generated = session.complete(task, fitted, bar)
+    predictions = [make_prediction(r, completions[r.request.id], rules) for r in fitted]
+    return TaskRun(session.model, task.name, predictions, time.perf_counter() - start, generated,
+                   len(fitted) - generated)
 
 
 def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Sequence[str]) -> Prediction:
-    from harness.io import sha256_text
     from harness.postprocess import clean
+    from harness.io import sha256_text
 
     return Prediction(
         id=rendered.request.id,
@@ -371,18 +313,19 @@ def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Seq
 # --- results -------------------------------------------------------------------------------------
 
 
-def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str, dict], started: str,
-                   finished: str, cache_info: dict) -> Manifest:
+def build_manifest(outcome: RunOutcome) -> Manifest:
     from harness import __version__
     from harness.postprocess import describe
     from harness.io import read_json
     from harness.record import SCHEMA_VERSION
     from harness.results import git_commit, hardware, versions
 
+    plan = outcome.plan
     config = plan.config
+    backends = {m.model.name: m.backend for m in outcome.models}
     git = git_commit()
     throughput: dict[str, dict] = {}
-    for r in runs:
+    for r in outcome.runs:
         throughput.setdefault(r.model, {})[r.task] = r.throughput()
     return Manifest.model_validate({
         "schema_version": SCHEMA_VERSION,
@@ -393,11 +336,13 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
         "config": config.to_dict(),
         "config_file": config.source.file,
         "overrides": list(config.source.overrides.values()),
-        "dataset": {"path": config.dataset, "local_path": str(plan.dataset_dir), "manifest_sha256": plan.dataset_sha256},
+        # the built dataset folder (built-in tasks); None when only the config's own tasks ran
+        "dataset": None if plan.dataset_dir is None else
+        {"path": config.dataset, "local_path": str(plan.dataset_dir), "manifest_sha256": plan.dataset_sha256},
         "versions": versions(),
         "hardware": hardware(),
-        "started": started,
-        "finished": finished,
+        "started": outcome.started,
+        "finished": outcome.finished,
         "models": {
             m.name: {
                 "backend": m.config.backend,
@@ -419,27 +364,29 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
                 "shots": t.config.shots,
                 "max_new_tokens": t.config.max_new_tokens,
                 "missing_references": list(t.missing),
+                "n_references": t.n_references,
+                "definition": t.definition.to_dict(),  # rescore and the reports rebuild the items from it
+                "dataset": dict(t.dataset),  # the data the items came from, and its sha256
             }
             for t in plan.tasks.values()
         },
         "throughput": throughput,
-        "cache": cache_info,
+        "cache": outcome.cache,
         "postprocess_rules": describe(config.postprocess),
         # who wrote and reviewed the references (harness.data.provenance); reports render labels from it
         "reference_provenance": read_json(plan.dataset_dir / "MANIFEST.json").get("reference_provenance"),
     }, strict=False)  # built here from typed values; strict checking is for what is read back
 
 
-def write_run(plan: RunPlan, runs: Sequence[TaskRun], backends, started: str, finished: str, cache_info: dict,
-              results_root: Path) -> Path:
+def write_run(outcome: RunOutcome, results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
     from harness.io import staged_folder
     from harness.record import prediction_path, write_manifest, write_predictions
 
-    target = Path(results_root) / plan.config.run
-    manifest = build_manifest(plan, runs, backends, started, finished, cache_info)
+    target = Path(results_root) / outcome.plan.config.run
+    manifest = build_manifest(outcome)
     with staged_folder(target) as folder:
-        for r in runs:
+        for r in outcome.runs:
             write_predictions(prediction_path(folder, r.model, r.task), r.predictions)
         write_manifest(folder, manifest)
         rescore(folder)  # scores and tables exactly as `harness rescore` computes them
@@ -453,14 +400,14 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     Everything is read and checked first (manifest, every predictions file, the dataset), so a
     damaged or mismatched folder is one HarnessError and no file is changed."""
     from harness import __version__
-    from harness.io import sha256_file, write_text
+    from harness.io import write_text
     from harness.record import SCHEMA_VERSION, prediction_path, read_manifest, read_predictions, \
         write_predictions, write_scores
     from harness.report.tables import render_csv, render_markdown
     from harness.results import now
     from harness.score import score_with_items
     from harness.score.text import ScoringError
-    from harness.tasks import load_items
+    from harness.tasks import recorded_definition, recorded_items
 
     folder = Path(folder)
     manifest_file = folder / "manifest.json"
@@ -468,22 +415,19 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     seed = manifest.config.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise HarnessError(f"{manifest_file}: 'config.seed' missing or not an integer")
-    dataset = Path(manifest.dataset.local_path or manifest.dataset.path)
-    if not (dataset / "MANIFEST.json").is_file():
-        raise HarnessError(f"{manifest_file}: dataset folder '{dataset}' of the run not found")
-    if sha256_file(dataset / "MANIFEST.json") != manifest.dataset.manifest_sha256:
-        raise HarnessError(f"{dataset}: the dataset changed since the run (MANIFEST sha256 differs); "
-                           "rebuild the dataset the run used or run again")
     if not manifest.throughput:
         raise HarnessError(f"{manifest_file}: 'throughput' lists no model × task pair (nothing to score)")
     items_by_task: dict[str, dict] = {}
+    definitions: dict = {}
     pairs = []
     for model, tasks in manifest.throughput.items():
         for task, throughput in tasks.items():
             path = prediction_path(folder, model, task)
             predictions = read_predictions(path, n_items=manifest.tasks[task].n_items)
-            if task not in items_by_task:
-                items_by_task[task] = {it.id: it for it in load_items(task, dataset)}
+            if task not in items_by_task:  # from the recorded definition and data (sha256-checked)
+                definitions[task] = recorded_definition(task, manifest.tasks[task], manifest_file)
+                items = recorded_items(task, manifest.tasks[task], manifest.dataset, manifest_file)
+                items_by_task[task] = {it.id: it for it in items}
             unknown = [p.id for p in predictions if p.id not in items_by_task[task]]
             if unknown:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
@@ -497,18 +441,20 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         metrics = manifest.tasks[task].metrics
         not_scored = None
         try:
-            corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
+            corpus, per_item = score_with_items(definitions[task], hypotheses, references, metrics, seed=seed,
+                                                n_boot=n_boot)
         except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
             not_scored = _scoring_problem(e, predictions)
             corpus = []
         for j, p in enumerate(predictions):
             p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
         score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
-        summary_rows.append(_summary_row(model, task, predictions, throughput, not_scored))
+        summary_rows.append(_summary_row(model, task, predictions, throughput, definitions[task].target_lang,
+                                         not_scored))
     scores_doc = ScoresDoc.model_validate({
         "schema_version": SCHEMA_VERSION,
         "run": manifest.run,
-        "dataset_manifest_sha256": manifest.dataset.manifest_sha256,
+        "dataset_manifest_sha256": manifest.dataset.manifest_sha256 if manifest.dataset else None,
         "harness_version": __version__,
         "created": now(),
         "scores": score_rows,
@@ -522,15 +468,14 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     return scores_doc
 
 
-def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput,
-                not_scored: str | None = None):
-    """The scores.json summary row of one model × task: shares of truncated, max-token and off-target items."""
+def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput, lang: str,
+                 not_scored: str | None = None):
+    """The scores.json summary row of one model × task: shares of truncated, max-token and off-target
+    items (off target: mostly not in `lang`, the task's target language)."""
     from harness.record import SummaryRow
-    from harness.score import TASK_LANG
     from harness.score.text import off_target
 
     n = len(predictions)
-    lang = TASK_LANG.get(task)
     return SummaryRow(
         model=model,
         task=task,
@@ -577,11 +522,12 @@ def render_prompts(config: RunConfig, *, model: str | None = None, task: str | N
             continue
         backend = m.spec.load(m.config.settings)
         try:
+            session = open_session(plan, m, backend)
             for t in m.tasks:
                 if task is not None and t != task:
                     continue
                 for item in plan.tasks[t].items[:n]:
-                    rendered, note = fit(backend, plan.tasks[t], item, m.name)
+                    rendered, note = session.fit(plan.tasks[t], item)
                     yield RenderedView(m.name, t, item.id, rendered, note, backend.context_length,
                                        reads_prompt=not m.spec.reads)
         finally:

@@ -71,6 +71,14 @@ class ModelRecord(_Record):
     references: str | None = None  # which references score it ("all", or "A only" for the ceiling)
 
 
+class TaskDataRecord(_Record):
+    """The data one task read: what rescore and the reports rebuild its items from."""
+
+    path: str  # as the config gave it (the built dataset folder for built-in tasks)
+    local_path: str | None = None  # the same, resolved (absolute for a task's own dataset)
+    sha256: str  # the dataset version: file sha256, canonical folder hash, or the built MANIFEST sha256
+
+
 class TaskRecord(_Record):
     metrics: list[str]
     n_items: int  # items scored (after the limit and leaving out items missing references)
@@ -79,6 +87,11 @@ class TaskRecord(_Record):
     shots: int = 0
     max_new_tokens: int | None = None
     missing_references: list[str] = []  # selected item ids left out for missing references
+    n_references: int | None = None  # references per item (declared, or found in a task's own dataset)
+    # The task's definition (harness.tasks.TaskDef, every default filled in) and its data. Absent
+    # in folders written before tasks were data: those tasks are the built-in ones of that name.
+    definition: dict[str, Any] | None = None
+    dataset: TaskDataRecord | None = None
 
 
 class Throughput(_Record):
@@ -99,7 +112,7 @@ class Manifest(_Versioned):
     config: dict[str, Any] = {}  # the resolved config (harness.config.RunConfig.to_dict())
     config_file: str | None = None
     overrides: list[str] = []
-    dataset: DatasetRecord
+    dataset: DatasetRecord | None  # the built dataset folder; null when only the config's own tasks ran
     versions: dict[str, str | None] = {}
     hardware: dict[str, Any] = {}
     started: str
@@ -179,7 +192,7 @@ class SummaryRow(_Record):
 
 class ScoresDoc(_Versioned):
     run: str
-    dataset_manifest_sha256: str
+    dataset_manifest_sha256: str | None  # the manifest's dataset.manifest_sha256 (null with it)
     harness_version: str
     created: str
     scores: list[ScoreRow]
@@ -253,10 +266,11 @@ def read_scores(folder: Path, manifest: Manifest) -> ScoresDoc:
     doc = parse(ScoresDoc, _read_json(file), str(file))
     if doc.run != manifest.run:
         raise HarnessError(f"{file}: run is '{doc.run}' but {MANIFEST} is run '{manifest.run}' (scores of another run)")
-    if doc.dataset_manifest_sha256 != manifest.dataset.manifest_sha256:
+    built = manifest.dataset.manifest_sha256 if manifest.dataset else None
+    if doc.dataset_manifest_sha256 != built:
         raise HarnessError(
-            f"{file}: dataset_manifest_sha256 {doc.dataset_manifest_sha256[:12]}… differs from "
-            f"{MANIFEST}'s dataset.manifest_sha256 {manifest.dataset.manifest_sha256[:12]}…"
+            f"{file}: dataset_manifest_sha256 {str(doc.dataset_manifest_sha256)[:12]}… differs from "
+            f"{MANIFEST}'s dataset.manifest_sha256 {str(built)[:12]}…"
         )
     for i, s in enumerate(doc.scores):
         if s.model not in manifest.models:

@@ -1,26 +1,37 @@
-"""The five built-in tasks: which dataset config each reads, what the model is given, what it is
-scored against, and its prompt (a versioned YAML template, `harness/prompts/<task>.yaml` by default).
+"""Tasks as data: every task, built-in or a user's, is a `TaskDef` read from YAML.
 
-`load_items(task, dataset_dir)` is the contract the pipeline and the leaderboard share
+A definition names the dataset and its columns (id, source, references, optionally a document
+column), the source and target language, the kind (translation | summarization, which picks the
+default prompt, metrics, main metric and max_new_tokens), and those defaults when they differ.
+The five built-in tasks ship as `harness/taskdefs/<name>.yaml` and read the dataset folder built
+by `harness data build` (the run config's `dataset:`); a config defines its own with `define:`
+(docs/run.md, "Your own tasks"), reading a .jsonl/.csv/.parquet file, a `datasets` folder or a
+Hub dataset.
+
+`load_items(task, dataset_dir)` is the contract the pipeline and the reports share
 (docs/architecture.md, "Tasks"): items in dataset order, references as stored, nothing invented.
 """
 
 from __future__ import annotations
 
-import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from harness.errors import HarnessError
 from harness.io import sha256_json
 from harness.generate.base import Prompt
-from harness.registry import lookup
+from harness.registry import did_you_mean, lookup
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
+TASKDEFS_DIR = Path(__file__).parent / "taskdefs"
+#: The built-in definitions (harness/taskdefs/<name>.yaml), in report order.
+BUILTIN = ("summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh")
 
 
 @dataclass(frozen=True)
@@ -32,41 +43,187 @@ class Item:
 
 
 @dataclass(frozen=True)
-class TaskDef:
-    name: str
-    description: str
-    config: str  # dataset config (data/<config>.parquet)
-    id_column: str
-    source_column: str
-    reference_column: str  # a list column ([A, B]) or a single string column
-    n_references: int  # how many every item should have
-    source_lang: str
-    target_lang: str
-    max_new_tokens: int  # default, overridable per task in the config
+class KindDefaults:
+    metrics: tuple[str, ...]
+    main_metric: str
+    max_new_tokens: int
 
 
-TASKS: dict[str, TaskDef] = {
-    t.name: t
-    for t in (
-        TaskDef("summarize_zh", "Chinese article → Chinese summary", "summarization", "doc_id", "text",
-                "summaries_zh", 2, "zh", "zh", 320),
-        TaskDef("summarize_en", "Chinese article → English summary (cross-lingual)", "summarization", "doc_id",
-                "text", "summaries_en", 2, "zh", "en", 256),
-        TaskDef("translate_zh_en", "Chinese segment → English", "translation", "segment_id", "zh", "en", 1,
-                "zh", "en", 320),
-        TaskDef("translate_zh_en_doc", "Chinese paragraph → English", "translation_paragraphs", "paragraph_id",
-                "zh", "en", 1, "zh", "en", 768),
-        TaskDef("translate_en_zh", "English reference → Chinese, scored against the Chinese source",
-                "translation", "segment_id", "en", "zh", 1, "en", "zh", 320),
-    )
+#: What `kind` fills in when a definition leaves it out.
+KINDS: Mapping[str, KindDefaults] = {
+    "translation": KindDefaults(("bleu", "chrf++"), "chrf++", 320),
+    "summarization": KindDefaults(("rouge1", "rouge2", "rougeL", "rougeLsum"), "rougeL", 320),
+}
+#: The built-in prompt (harness/prompts/<name>.yaml) for a (kind, source_lang, target_lang).
+DEFAULT_PROMPTS: Mapping[tuple[str, str, str], str] = {
+    ("translation", "zh", "en"): "translate_zh_en",
+    ("translation", "en", "zh"): "translate_en_zh",
+    ("summarization", "zh", "zh"): "summarize_zh",
+    ("summarization", "zh", "en"): "summarize_en",
 }
 
 
-def get_task(name: str) -> TaskDef:
-    return lookup("task", name, TASKS)
+def builtin_prompts() -> list[str]:
+    return sorted(p.stem for p in PROMPTS_DIR.glob("*.yaml"))
+
+
+class TaskDef(BaseModel):
+    """One task. `dataset` None means the run's built dataset folder (the built-in tasks)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str
+    description: str = ""
+    kind: Literal["translation", "summarization"]
+    dataset: str | None = None  # .jsonl / .csv / .parquet file, a `datasets` folder, or a Hub dataset id
+    config: str | None = None  # built-in: <dataset folder>/<config>.parquet; else the `datasets` config name
+    split: str | None = None  # the `datasets` split (folders and Hub ids)
+    id: str  # column of the item ids (unique)
+    doc: str | None = None  # column of document ids (shots come from other documents); None: each item its own
+    source: str  # column of the model's input
+    references: list[str]  # one or more columns, or one list column
+    n_references: int | None = Field(None, ge=1)  # None: every item must have the same number
+    source_lang: str
+    target_lang: str
+    prompt: str | None = None  # a built-in prompt name; default from (kind, source_lang, target_lang)
+    metrics: list[str]
+    main_metric: str
+    max_new_tokens: int = Field(ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_defaults(cls, data):
+        return with_kind_defaults(data)
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _one_or_more(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
+            raise PydanticCustomError("bad_name", "task name '{v}' may only use letters, digits, '.', '_' and '-' "
+                                      "(it names a file)", {"v": value})
+        return value
+
+    @field_validator("id", "source", "doc", "dataset", "config", "split")
+    @classmethod
+    def _not_blank(cls, value):
+        if value is not None and not value.strip():
+            raise PydanticCustomError("empty", "must not be empty")
+        return value
+
+    @field_validator("references")
+    @classmethod
+    def _columns(cls, value: list[str]) -> list[str]:
+        if not value or any(not c.strip() for c in value):
+            raise PydanticCustomError("empty", "needs one or more column names")
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("duplicate", "lists a column twice")
+        return value
+
+    @field_validator("source_lang", "target_lang")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from harness.score.registry import LANGUAGES
+
+        if value not in LANGUAGES:
+            raise PydanticCustomError("unknown_name", "unknown language '{v}'{hint}",
+                                      {"v": value, "hint": did_you_mean(value, LANGUAGES)})
+        return value
+
+    @field_validator("prompt")
+    @classmethod
+    def _known_prompt(cls, value: str | None) -> str | None:
+        if value is not None and value not in builtin_prompts():
+            raise PydanticCustomError("unknown_name", "unknown built-in prompt '{v}'{hint}; for your own prompt "
+                                      "set `prompt:` on the task (a file or a mapping)",
+                                      {"v": value, "hint": did_you_mean(value, builtin_prompts())})
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_fit(self):
+        from harness.score.registry import METRICS
+
+        for name in self.metrics:
+            if name not in METRICS:
+                raise PydanticCustomError("unknown_name", "metrics: unknown metric '{v}'{hint}",
+                                          {"v": name, "hint": did_you_mean(name, METRICS)})
+            if self.target_lang not in METRICS[name].languages:
+                raise PydanticCustomError("metric_lang", "metrics: {m} does not score target language '{lang}'",
+                                          {"m": name, "lang": self.target_lang})
+        if self.main_metric not in self.metrics:
+            raise PydanticCustomError("main_metric", "main_metric '{m}' is not among metrics ({ms})",
+                                      {"m": self.main_metric, "ms": ", ".join(self.metrics)})
+        if len(self.references) > 1 and self.n_references is not None and self.n_references > len(self.references):
+            raise PydanticCustomError("n_references", "n_references {n} is more than the {k} reference columns",
+                                      {"n": self.n_references, "k": len(self.references)})
+        return self
+
+    @property
+    def builtin(self) -> bool:
+        return self.dataset is None
+
+    @property
+    def prompt_path(self) -> Path | None:
+        return None if self.prompt is None else PROMPTS_DIR / f"{self.prompt}.yaml"
+
+    def to_dict(self) -> dict:
+        """The definition as the manifest records it (every default filled in)."""
+        return self.model_dump(mode="json")
+
+
+def with_kind_defaults(data):
+    """A definition mapping with what its `kind` (and languages) imply filled in where left out."""
+    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+        return data
+    defaults = KINDS[data["kind"]]
+    data = dict(data)
+    if data.get("metrics") is None:
+        data["metrics"] = list(defaults.metrics)
+    if data.get("main_metric") is None:
+        data["main_metric"] = defaults.main_metric
+    if data.get("max_new_tokens") is None:
+        data["max_new_tokens"] = defaults.max_new_tokens
+    if data.get("prompt") is None:
+        data["prompt"] = DEFAULT_PROMPTS.get((data["kind"], data.get("source_lang"), data.get("target_lang")))
+    return data
+
+
+def read_definition(path: Path) -> TaskDef:
+    """A task definition file; errors name the file, line and key."""
+    from pydantic import ValidationError
+
+    from harness.config import _first_error, read_yaml
+
+    data, source = read_yaml(path, "task definition")
+    try:
+        return TaskDef.model_validate(data)
+    except ValidationError as e:
+        raise _first_error(e, source, TaskDef) from None
+
+
+TASKS: dict[str, TaskDef] = {name: read_definition(TASKDEFS_DIR / f"{name}.yaml") for name in BUILTIN}
+
+
+def get_task(task: str | TaskDef) -> TaskDef:
+    """A built-in task by name (a TaskDef is returned as it is)."""
+    return task if isinstance(task, TaskDef) else lookup("task", task, TASKS)
 
 
 # --- items -------------------------------------------------------------------------------------
+
+
+class DatasetError(HarnessError):
+    """A problem with a task's data; `key` is the definition key it concerns (for config errors)."""
+
+    def __init__(self, message: str, key: str = "dataset"):
+        super().__init__(message)
+        self.key = key
 
 
 def _references(value) -> tuple[str, ...]:
@@ -74,34 +231,152 @@ def _references(value) -> tuple[str, ...]:
     return tuple(v for v in values if isinstance(v, str) and v.strip())
 
 
-def load_items(task: str, dataset_dir: Path) -> list[Item]:
-    """Every item of `task` in dataset order. References that are null or empty are left out of
-    `Item.references` (see `missing_references`); nothing is filled in."""
+def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Item]:
+    """Every item of `task` in dataset order. Built-in tasks read `dataset_dir` (a folder built by
+    `harness data build`), user tasks their own `dataset`. References that are null or empty are
+    left out of `Item.references` (see `missing_references`); nothing is filled in."""
     t = get_task(task)
+    if not t.builtin:
+        from harness.dataset_files import read_table
+
+        return user_items(t, read_table(t.dataset, config=t.config, split=t.split))
+    if dataset_dir is None:
+        raise HarnessError(f"task {t.name} reads the built dataset folder; none given")
     path = Path(dataset_dir) / f"{t.config}.parquet"
     if not path.is_file():
-        raise HarnessError(
-            f"{dataset_dir}: no '{t.config}' config ({path.name}) for task {task}; "
+        raise DatasetError(
+            f"{dataset_dir}: no '{t.config}' config ({path.name}) for task {t.name}; "
             "rebuild the dataset with `harness data build`"
         )
     import pyarrow.parquet as pq
 
-    columns = list(dict.fromkeys([t.id_column, "doc_id", t.source_column, t.reference_column]))
+    doc = t.doc or t.id
+    columns = list(dict.fromkeys([t.id, doc, t.source, *t.references]))
     parquet = pq.ParquetFile(path)  # not pq.read_table: that imports pandas through pyarrow.dataset (0.5 s)
     absent = [c for c in columns if c not in parquet.schema_arrow.names]
     if absent:
-        raise HarnessError(f"{path}: missing column(s) {', '.join(absent)} needed by task {task}")
+        raise DatasetError(f"{path}: missing column(s) {', '.join(absent)} needed by task {t.name}")
     table = parquet.read(columns=columns).to_pydict()
+    refs = zip(*(table[c] for c in t.references)) if len(t.references) > 1 else table[t.references[0]]
     return [
-        Item(id=i, doc_id=d, source=s, references=_references(r))
-        for i, d, s, r in zip(table[t.id_column], table["doc_id"], table[t.source_column], table[t.reference_column])
+        Item(id=i, doc_id=d, source=s, references=_references(list(r) if len(t.references) > 1 else r))
+        for i, d, s, r in zip(table[t.id], table[doc], table[t.source], refs)
     ]
 
 
-def missing_references(task: str, items: Sequence[Item]) -> list[str]:
+def user_items(t: TaskDef, table) -> list[Item]:
+    """Items of a user dataset (a `dataset_files.Table`), every row checked: the columns exist,
+    ids are unique, sources are not empty, every item has the same number of references."""
+    if not table.rows:
+        raise DatasetError(f"{table.name}: no items", "dataset")
+    wanted = {"id": t.id, "source": t.source, "references": None, "doc": t.doc}
+    for key, column in wanted.items():
+        if column is not None and column not in table.columns:
+            raise DatasetError(f"{table.name}: no column '{column}' (key {key}; columns: {', '.join(table.columns)})", key)
+    for column in t.references:
+        if column not in table.columns:
+            raise DatasetError(f"{table.name}: no reference column '{column}' (columns: {', '.join(table.columns)})",
+                               "references")
+    items: list[Item] = []
+    first_line: dict[str, str] = {}
+    count_of_first: int | None = None
+    for where, row in table.rows:
+        raw_id = row.get(t.id)
+        if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or not str(raw_id).strip():
+            raise DatasetError(f"{where}: empty or non-text id in column '{t.id}'", "id")
+        item_id = str(raw_id)
+        if item_id in first_line:
+            raise DatasetError(f"{where}: id '{item_id}' appears twice (first at {first_line[item_id]})", "id")
+        first_line[item_id] = where
+        source = row.get(t.source)
+        if not isinstance(source, str) or not source.strip():
+            raise DatasetError(f"{where}: empty source in column '{t.source}' (item {item_id})", "source")
+        if len(t.references) == 1 and isinstance(row.get(t.references[0]), (list, tuple)):
+            values = list(row[t.references[0]])
+        else:
+            values = [row.get(c) for c in t.references]
+        for v in values:
+            if v is not None and not isinstance(v, str):
+                raise DatasetError(f"{where}: a reference of item {item_id} is a {type(v).__name__}, expected text",
+                                   "references")
+        refs = _references(values)
+        if t.n_references is None:
+            if not refs:
+                raise DatasetError(f"{where}: item {item_id} has no reference in {', '.join(t.references)}", "references")
+            if count_of_first is None:
+                count_of_first = len(refs)
+            elif len(refs) != count_of_first:
+                raise DatasetError(
+                    f"{where}: item {item_id} has {len(refs)} reference(s) but {items[0].id} has {count_of_first}; "
+                    "every item needs the same number (or set n_references to leave short items out)", "references")
+        doc = row.get(t.doc) if t.doc else item_id
+        if t.doc and (isinstance(doc, bool) or not isinstance(doc, (str, int)) or not str(doc).strip()):
+            raise DatasetError(f"{where}: empty document id in column '{t.doc}' (item {item_id})", "doc")
+        items.append(Item(id=item_id, doc_id=str(doc), source=source, references=refs))
+    return items
+
+
+def n_references(task: TaskDef, items: Sequence[Item]) -> int:
+    """How many references every item should have: declared, or (user data) the count they all have."""
+    if task.n_references is not None:
+        return task.n_references
+    return min((len(i.references) for i in items), default=0)
+
+
+def missing_references(task: str | TaskDef, items: Sequence[Item], need: int | None = None) -> list[str]:
     """Ids of items with fewer references than the task expects."""
-    need = get_task(task).n_references
-    return [i.id for i in items if len(i.references) < need]
+    need = get_task(task).n_references if need is None else need
+    return [i.id for i in items if len(i.references) < (need or 0)]
+
+
+# --- a run's tasks, rebuilt from its manifest (rescore, leaderboard, compare) ------------------
+
+
+def recorded_definition(task: str, record, where: Path | str) -> TaskDef:
+    """The task's definition as a run recorded it (`record`: its harness.record.TaskRecord). Runs
+    from before definitions were recorded ran only built-in tasks: the built-in one of that name."""
+    from pydantic import ValidationError
+
+    if record.definition is None:
+        if task not in TASKS:
+            raise HarnessError(f"{where}: tasks.{task} has no definition and is not a built-in task")
+        return TASKS[task]
+    try:
+        return TaskDef.model_validate(record.definition)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise HarnessError(f"{where}: tasks.{task}.definition.{'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def recorded_items(task: str, record, built, where: Path | str) -> list[Item]:
+    """The items of `task` rebuilt from its recorded definition and data (no config file needed),
+    after checking that the data still has the recorded sha256. `record` is the run's
+    harness.record.TaskRecord, `built` its built-dataset DatasetRecord (None when it used none)."""
+    from harness.dataset_files import dataset_sha256
+    from harness.io import sha256_file
+
+    definition = recorded_definition(task, record, where)
+    if definition.builtin:
+        dataset = Path((built.local_path or built.path) if built else "")
+        if built is None or not (dataset / "MANIFEST.json").is_file():
+            raise HarnessError(f"{where}: dataset folder '{dataset}' of the run not found")
+        if sha256_file(dataset / "MANIFEST.json") != built.manifest_sha256:
+            raise HarnessError(f"{dataset}: the dataset changed since the run (MANIFEST sha256 differs); "
+                               "rebuild the dataset the run used or run again")
+        return load_items(definition, dataset)
+    data = record.dataset
+    if data is None:
+        raise HarnessError(f"{where}: missing key 'tasks.{task}.dataset' (the data of a task the config defined)")
+    seen = []
+    for candidate in dict.fromkeys(c for c in (data.path, data.local_path) if c):
+        if Path(candidate).expanduser().exists():
+            sha = dataset_sha256(candidate)
+            if sha == data.sha256:
+                return load_items(definition.model_copy(update={"dataset": candidate}))
+            seen.append(f"{candidate} has sha256 {sha[:12]}…")
+    found = "; ".join(seen) if seen else f"{data.path} not found"
+    raise HarnessError(f"{where}: tasks.{task}.dataset: the run read {data.sha256[:12]}…, but {found}; "
+                       "restore that dataset to rescore or report this run")
 
 
 def select_items(items: Sequence[Item], *, ids=None, per_doc=None, limit=None) -> list[Item]:
@@ -126,38 +401,6 @@ def select_items(items: Sequence[Item], *, ids=None, per_doc=None, limit=None) -
     if limit is not None:
         chosen = chosen[:limit]
     return chosen
-
-
-# --- sentence units (used by truncation and the lead baseline) --------------------------------
-
-_EN_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]*[A-Z0-9])")
-
-
-def sentence_units(text: str) -> list[str]:
-    """Split `text` into sentences that partition it exactly (`"".join(units) == text`).
-
-    Line breaks end a unit; inside a line Chinese sentences end after 。！？!?… and the closing
-    quotes that follow (quote-aware, as in the dataset's segmentation), English ones after . ! ?
-    followed by space and a capital or digit.
-    """
-    from harness.data.segment import split_sentences
-
-    units: list[str] = []
-    for line in text.splitlines(keepends=True):
-        for zh in split_sentences(line):
-            start = 0
-            for m in _EN_SENTENCE_END.finditer(zh):
-                units.append(zh[start : m.end()])
-                start = m.end()
-            if start < len(zh):
-                units.append(zh[start:])
-    merged: list[str] = []
-    for unit in units:  # whitespace (a line break after a sentence) belongs to the sentence before it
-        if merged and not unit.strip():
-            merged[-1] += unit
-        else:
-            merged.append(unit)
-    return merged
 
 
 # --- prompts -----------------------------------------------------------------------------------
@@ -228,8 +471,9 @@ class PromptTemplate(BaseModel):
         return Prompt(messages=tuple(messages), plain=plain, plain_stop=(f"\n{label}",) if label else (), source=source)
 
 
-def default_prompt_path(task: str) -> Path:
-    return PROMPTS_DIR / f"{get_task(task).name}.yaml"
+def default_prompt_path(task: str | TaskDef) -> Path | None:
+    """The task's built-in prompt file; None when its kind and languages have none."""
+    return get_task(task).prompt_path
 
 
 def select_shots(item: Item, pool: Sequence[Item], k: int, seed: int) -> list[tuple[str, str]]:

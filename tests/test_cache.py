@@ -10,7 +10,7 @@ import pytest
 from harness.config import parse_config
 from harness.errors import HarnessError
 from harness.generate.cache import FILENAME, CachedCompletion, GenerationCache, cache_dir, cache_key
-from harness.pipeline import evaluate, fit, key_parts, plan_run
+from harness.pipeline import evaluate, open_session, plan_run
 from tests.fake_backend import register
 
 PROMPT = {"version": "1", "instruction": "请把下面的英文翻译成中文。", "input": "英文：{source}", "output": "中文：{target}"}
@@ -36,8 +36,9 @@ def keys_for(data: dict) -> list[str]:
     model = plan.models[0]
     backend = model.spec.load(model.config.settings)
     task = plan.tasks[model.tasks[0]]
-    fitted = [fit(backend, task, item, model.name)[0] for item in task.items]
-    return [cache_key(key_parts(model, backend.identity(), r, task, plan.generation)) for r in fitted]
+    session = open_session(plan, model, backend)
+    fitted = [session.fit(task, item)[0] for item in task.items]
+    return [session.key(r, task) for r in fitted]
 
 
 def changed(path: str, value) -> dict:
@@ -85,9 +86,10 @@ def test_fields_a_baseline_reads_are_in_its_key(field, value):
     plan = plan_run(parse_config(copy.deepcopy(data)))
     model, task = plan.models[0], plan.tasks["translate_en_zh"]
     backend = model.spec.load(model.config.settings)
-    rendered = fit(backend, task, task.items[0], "copy")[0]
+    session = open_session(plan, model, backend)
+    rendered = session.fit(task, task.items[0])[0]
     other = replace(rendered, request=replace(rendered.request, **{field: value}))
-    parts = [key_parts(model, backend.identity(), r, task, plan.generation) for r in (rendered, other)]
+    parts = [session.key_parts(r, task) for r in (rendered, other)]
     assert cache_key(parts[0]) != cache_key(parts[1])
     assert parts[0]["reads"][field] == getattr(rendered.request, field)
 

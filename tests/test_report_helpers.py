@@ -129,13 +129,14 @@ def write_run(
 ) -> Path:
     """Write results/<name>/ for these models (outputs per task) and return its path. Without
     ``reference_provenance`` the manifest is that of a run written before the field existed."""
-    from harness.score import DEFAULT_METRICS, TASK_LANG, item_scores, score
+    from harness.score import item_scores, score
     from harness.score.text import off_target
+    from harness.tasks import TASKS
 
     run_dir = root / name
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
     tasks = sorted({t for spec in models.values() for t in spec.outputs})
-    metrics = metrics or {t: list(DEFAULT_METRICS[t]) for t in tasks}
+    metrics = metrics or {t: list(TASKS[t].metrics) for t in tasks}
     scores, summary, task_meta = [], [], {}
     for task in tasks:
         ids, _, refs = task_items(task, data)
@@ -179,7 +180,7 @@ def write_run(
                     "n": len(hyps),
                     "truncated_share": sum(truncated) / len(hyps),
                     "max_tokens_share": (spec.stop_reason == "max_new_tokens") * 1.0 if spec.role == "model" else 0.0,
-                    "off_target_share": sum(off_target(h, TASK_LANG[task]) for h in hyps) / len(hyps),
+                    "off_target_share": sum(off_target(h, TASKS[task].target_lang) for h in hyps) / len(hyps),
                     "tokens_per_s": 0.0,
                     "wall_s": 0.0,
                 }

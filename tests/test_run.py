@@ -235,14 +235,15 @@ def test_truncation_keeps_the_head_at_a_sentence_boundary(tmp_path):
         kept = template.build(sources[row["id"]]).plain  # the full prompt, for comparison
         assert len(kept) > 700
     # the kept source is a prefix of whole sentences, and one more sentence would not have fit
-    from harness.pipeline import fit, plan_run
-    from harness.tasks import sentence_units
+    from harness.pipeline import open_session, plan_run
+    from harness.text import sentence_units
     from tests.fake_backend import Echo, EchoSettings
 
     plan = plan_run(config)
     task = plan.tasks["summarize_zh"]
     item = task.items[0]
-    rendered, note = fit(Echo(EchoSettings(context_length=700)), task, item, "echo")
+    session = open_session(plan, plan.models[0], Echo(EchoSettings(context_length=700)))
+    rendered, note = session.fit(task, item)
     units = sentence_units(item.source)
     k = int(note.split()[1])
     assert note == f"kept {k} of {len(units)} sentences"

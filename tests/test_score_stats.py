@@ -11,8 +11,9 @@ import sacrebleu
 from sacrebleu.significance import PairedTest
 
 from harness.errors import HarnessError
-from harness.score import DEFAULT_METRICS, METRIC_NAMES, TASK_LANG, Comparison, Score, compare, item_scores, score
+from harness.score import METRIC_NAMES, Comparison, Score, compare, item_scores, score
 from harness.score.resample import ar_sums, bootstrap_indices, resampled_sums
+from harness.tasks import TASKS
 
 ALL_ZH = ["rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++", "ter"]
 
@@ -127,9 +128,9 @@ def test_ar_chunked_draws_equal_sacrebleu_single_draw():
     assert np.array_equal(out_b, ~pos @ a + pos @ b)
 
 
-@pytest.mark.parametrize("task", sorted(TASK_LANG))
+@pytest.mark.parametrize("task", sorted(TASKS))
 def test_identical_texts_score_perfectly(task):
-    texts = ["今天天气很好，我们去公园散步。", "GPT4模型发布了。"] if TASK_LANG[task] == "zh" else ["The dog bit the man.", "It was not unexpected at all."]
+    texts = ["今天天气很好，我们去公园散步。", "GPT4模型发布了。"] if TASKS[task].target_lang == "zh" else ["The dog bit the man.", "It was not unexpected at all."]
     for s in score(task, texts, [[t] for t in texts], ALL_ZH, n_boot=50):
         assert s.value == pytest.approx(0.0 if s.metric == "ter" else 100.0), s.metric
         assert s.ci_low <= s.value <= s.ci_high + 1e-9
@@ -137,7 +138,7 @@ def test_identical_texts_score_perfectly(task):
 
 @pytest.mark.parametrize("task", ["summarize_zh", "translate_zh_en"])
 def test_empty_hypothesis_scores_zero(task):
-    refs = [["今天天气很好。"], ["我们去公园。"]] if TASK_LANG[task] == "zh" else [["A fine day."], ["We went out."]]
+    refs = [["今天天气很好。"], ["我们去公园。"]] if TASKS[task].target_lang == "zh" else [["A fine day."], ["We went out."]]
     for s in score(task, ["", ""], refs, ALL_ZH, n_boot=20):
         assert s.value == (100.0 if s.metric == "ter" else 0.0), s.metric
     per_item = item_scores(task, ["", ""], refs, ALL_ZH)
@@ -157,18 +158,11 @@ def test_ci_contains_point_estimate_and_is_seeded(systems):
 
 
 def test_defaults_and_names():
-    assert set(DEFAULT_METRICS) == set(TASK_LANG) == {"summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"}
-    assert DEFAULT_METRICS["summarize_zh"] == ("rouge1", "rouge2", "rougeL", "rougeLsum")
-    assert DEFAULT_METRICS["translate_en_zh"] == ("bleu", "chrf++")
+    assert list(TASKS) == ["summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"]
+    assert TASKS["summarize_zh"].metrics == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
+    assert TASKS["translate_en_zh"].metrics == ["bleu", "chrf++"]
     assert set(METRIC_NAMES) == set(ALL_ZH)
     assert [s.metric for s in score("translate_zh_en", ["a b"], [["a b"]], n_boot=5)] == ["bleu", "chrf++"]
-
-
-def test_task_languages_match_task_definitions():
-    from harness import tasks
-
-    for name, task in tasks.TASKS.items():
-        assert TASK_LANG[name] == task.target_lang
 
 
 def test_score_to_dict():

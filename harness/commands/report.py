@@ -33,10 +33,11 @@ def _settings(alpha: float, test: str, seed: int):
 
 def _items_for(runs, datasets: list[Path] | None):
     from harness.report.runs import resolve_datasets
-    from harness.report.significance import dataset_items
+    from harness.report.significance import dataset_items, user_task_items
 
     folders = resolve_datasets(runs, datasets or [])
     lookups = {sha: dataset_items(folder) for sha, folder in folders.items()}
+    lookups.update(user_task_items(runs))  # tasks the runs defined themselves, from their recorded definitions
     return lookups.__getitem__
 
 
@@ -48,7 +49,7 @@ def leaderboard(
     main_metric: list[str] = typer.Option(
         None,
         "--main-metric",
-        help="Sort metric: METRIC for every task or TASK=METRIC (repeatable). Default: rougeL for summaries, chrf++ for translation.",
+        help="Sort metric: METRIC for every task or TASK=METRIC (repeatable). Default: the task definition's main_metric (rougeL for summaries, chrf++ for translation).",
     ),
     dataset: list[Path] = DATASET_OPT,
     alpha: float = ALPHA_OPT,
@@ -106,11 +107,10 @@ def compare(
     from harness.report.leaderboard import write_files
     from harness.report.runs import MANIFEST, load_run
     from harness.errors import HarnessError
-    from harness.registry import lookup
-    from harness.score import METRIC_NAMES
+    from harness.score.registry import get_spec
 
     for name in metric or []:
-        lookup("metric", name, {m: m for m in METRIC_NAMES})
+        get_spec(name)
     for label, path in (("RUN_A", run_a), ("RUN_B", run_b)):
         if not (path / MANIFEST).is_file():
             raise HarnessError(f"{label}: {path} is not a results folder (no {MANIFEST})")

@@ -65,7 +65,7 @@ def score_command(
     task: str = typer.Option(..., "--task", metavar="TASK", help="summarize_zh, summarize_en, translate_zh_en, translate_zh_en_doc or translate_en_zh (sets the target language)."),
     hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="System outputs: UTF-8, one item per line, newlines inside an item written as \\n."),
     ref: list[Path] = typer.Option(..., "--ref", metavar="FILE", help="References, same format and line count as --hyp; repeat for several references per item."),
-    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter; repeatable. Default: ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation."),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter (harness/score/registry.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
     seed: int = typer.Option(0, "--seed", help="Seed of numpy.random.default_rng for the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     zh_tokenizer: str = typer.Option(None, "--zh-tokenizer", help="Chinese ROUGE tokens: char (default) or jieba words."),
@@ -77,14 +77,17 @@ def score_command(
     """
     from harness.errors import HarnessError
     from harness.registry import did_you_mean
-    from harness.score import METRIC_NAMES, TASK_LANG, get_metric, score
+    from harness.score import get_metric, score
+    from harness.score.registry import METRICS
+    from harness.tasks import TASKS
 
-    if task not in TASK_LANG:
-        raise HarnessError(f"--task: unknown task '{task}'{did_you_mean(task, TASK_LANG)}")
+    if task not in TASKS:
+        raise HarnessError(f"--task: unknown task '{task}'{did_you_mean(task, TASKS)}")
+    definition = TASKS[task]
     for name in metric or ():
-        if name not in METRIC_NAMES:
-            raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRIC_NAMES)}")
-    if zh_tokenizer is not None and TASK_LANG[task] != "zh":
+        if name not in METRICS:
+            raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRICS)}")
+    if zh_tokenizer is not None and definition.target_lang != "zh":
         raise HarnessError(f"--zh-tokenizer: task {task} has an English target")
     if n_boot < 1:
         raise HarnessError(f"--n-boot: must be at least 1, got {n_boot}")
@@ -96,11 +99,10 @@ def score_command(
             raise HarnessError(f"--ref {path}: {len(column)} lines but --hyp {hyp} has {len(hypotheses)}")
     references = [list(refs) for refs in zip(*ref_columns)]
 
-    from harness.score.api import DEFAULT_METRICS
-
-    names = list(metric) if metric else list(DEFAULT_METRICS[task])
+    names = list(metric) if metric else list(definition.metrics)
     metrics = [
-        get_metric(name, task, tokenizer=zh_tokenizer if name.startswith("rouge") else None) for name in names
+        get_metric(name, task, tokenizer=zh_tokenizer if "tokenizer" in METRICS[name].options else None)
+        for name in names
     ]
     from harness.score.text import ScoringError
 

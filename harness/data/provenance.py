@@ -19,6 +19,7 @@ from dataclasses import dataclass
 KINDS = ("human", "ai-model")
 NOT_RECORDED = "reference provenance not recorded"
 # The role key stays `ceiling` in data files; this is what it is called wherever it is shown.
+USER_DATASET = "references from the task's own dataset (who wrote them is not recorded by the harness)"
 CEILING_NAME = "reference agreement (B vs A)"
 
 
@@ -151,11 +152,13 @@ def column_label(record: Mapping | None, column: str) -> str:
 
 
 def task_references_label(record: Mapping | None, task: str) -> str:
-    """Label of the references a built-in task is scored against; NOT_RECORDED for old runs."""
+    """Label of the references a built-in task is scored against; NOT_RECORDED for old runs. A
+    user-defined task's references come from its own dataset, whose provenance the harness does
+    not know: the label says so rather than guess."""
     from harness.tasks import TASKS
 
     if task not in TASKS:
-        return NOT_RECORDED
+        return USER_DATASET
     return column_label(record, TASKS[task].reference_column)
 
 

@@ -81,7 +81,7 @@ class Baseline(Backend):
         n = self.settings.n or 3
         if self.settings.unit == "chars":
             return request.source[:n].strip()
-        from harness.tasks import sentence_units
+        from harness.text import sentence_units
 
         return "".join(sentence_units(request.source)[:n]).strip()
 

@@ -140,12 +140,11 @@ def compare_runs(
     if not plans:
         raise HarnessError(f"{run_b.path}: no task and metric that both runs scored for a shared model")
 
-    items = items_for(run_a.dataset_sha256)
     deltas = []
     for model, task, ids, chosen in plans:
-        references = [list(item.references) for item in items(task, ids)]
+        references = [list(item.references) for item in items_for(run_a.dataset_for(task))(task, ids)]
         comparisons = compare_outputs(
-            task, outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen, settings
+            run_a.definition(task), outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen, settings
         )
         for m in chosen:
             c = comparisons[m]
@@ -171,7 +170,7 @@ def compare_runs(
     return CompareReport(
         path_a=str(run_a.path),
         path_b=str(run_b.path),
-        dataset_sha256=run_a.dataset_sha256,
+        dataset_sha256=_versions(run_a, {task for _, task, _, _ in plans}),
         settings=settings,
         max_drop=max_drop,
         deltas=tuple(deltas),
@@ -183,11 +182,18 @@ def check_comparable(run_a: Run, run_b: Run, max_drop: float) -> None:
     """The checks that need no references: run them before looking for a dataset folder."""
     if max_drop < 0:
         raise HarnessError(f"--max-drop: must be 0 or more points, got {max_drop}")
-    if run_a.dataset_sha256 != run_b.dataset_sha256:
-        raise HarnessError(
-            f"{run_b.path}: made on dataset version {run_b.dataset_sha256[:12]}… but {run_a.path} on "
-            f"{run_a.dataset_sha256[:12]}…; runs on different references cannot be compared"
-        )
+    for task in sorted(set(run_a.tasks) & set(run_b.tasks)):
+        version_a, version_b = run_a.dataset_for(task), run_b.dataset_for(task)
+        if version_a != version_b:
+            raise HarnessError(
+                f"{run_b.path}: {task} was made on dataset version {version_b[:12]}… but in {run_a.path} on "
+                f"{version_a[:12]}…; runs on different references cannot be compared"
+            )
+
+
+def _versions(run: Run, tasks) -> str:
+    """The dataset version(s) the compared tasks read (usually one)."""
+    return ", ".join(dict.fromkeys(run.dataset_for(t) for t in sorted(tasks)))
 
 
 def _tasks_of(run: Run, model: str) -> list[str]:
@@ -220,7 +226,7 @@ def to_markdown(report: CompareReport) -> str:
     lines = [
         f"**{md_text(report.verdict())}**",
         "",
-        f"A = {md_code(report.path_a)}, B = {md_code(report.path_b)}, dataset {md_code(report.dataset_sha256[:12])}. "
+        f"A = {md_code(report.path_a)}, B = {md_code(report.path_b)}, dataset {md_code(', '.join(v[:12] for v in report.dataset_sha256.split(', ')))}. "
         f"B − A in points (0–100) with its 95 % paired-bootstrap CI; ▲/▼ mark significant changes "
         f"({test} p < {s.alpha:g}; for TER lower is better). Gate: no significant drop larger than {report.max_drop:g}.",
         "",

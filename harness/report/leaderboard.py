@@ -22,17 +22,21 @@ from harness import __version__
 from harness.data.provenance import CEILING_NAME
 from harness.errors import HarnessError
 from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
-from harness.report.runs import LOWER_IS_BETTER, Run
+from harness.report.runs import Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
+from harness.score.registry import higher_is_better
 from harness.tasks import TASKS
 
-TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order
+TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order; the config's own tasks follow by name
 ROLE_ORDER = ("ceiling", "model", "baseline")
 
 
-def default_main_metric(task: str) -> str:
-    """ROUGE-L for summaries, chrF++ for translation."""
-    return "rougeL" if task.startswith("summarize") else "chrf++"
+def default_main_metric(task: str, runs: Sequence[Run]) -> str:
+    """The main metric the task's definition declares (as the first run holding it recorded it)."""
+    for run in runs:
+        if task in run.tasks:
+            return run.definition(task).main_metric
+    raise HarnessError(f"no run holds task {task}")
 
 
 def parse_main_metrics(specs: Sequence[str]) -> dict[str, str]:
@@ -171,7 +175,7 @@ def build_leaderboard(
             notes.append(_split_note(task, keys))
         for k, key in enumerate(keys, 1):
             table_id = task if len(keys) == 1 else f"{task}-{k}"
-            main = main_metrics.get(task, main_metrics.get("*", default_main_metric(task)))
+            main = main_metrics.get(task) or main_metrics.get("*") or default_main_metric(task, runs)
             tables.append(_build_table(table_id, key, groups[key], main, items_for, settings))
     notes.extend(_unscored_notes(runs, {t.task for t in tables}))
     unknown = set(main_metrics) - {"*"} - set(per_task)
@@ -231,13 +235,13 @@ def _group(runs: Sequence[Run]) -> dict[tuple, list[_Entry]]:
                 if entry.role == "ceiling":
                     ceilings.append(entry)
                     continue
-                key = (task, run.dataset_sha256, entry.signatures, entry.item_ids)
+                key = (task, run.dataset_for(task), entry.signatures, entry.item_ids)
                 groups.setdefault(key, []).append(entry)
     for c in ceilings:
         homes = [k for k, entries in groups.items() if k[0] == c.task and any(e.run is c.run for e in entries)]
         homes = [k for k in homes if k[3] == c.item_ids] or homes
         if not homes:  # a run with only a ceiling for this task: a table of its own
-            groups.setdefault((c.task, c.run.dataset_sha256, c.signatures, c.item_ids), []).append(c)
+            groups.setdefault((c.task, c.run.dataset_for(c.task), c.signatures, c.item_ids), []).append(c)
         else:
             groups[homes[0]].append(c)
     return groups
@@ -276,7 +280,7 @@ def _build_table(
     names = [e.model for e in entries]
     labels = {id(e): (e.model if names.count(e.model) == 1 else f"{e.model} ({e.run.path.name})") for e in entries}
     ranked = [e for e in entries if e.role != "ceiling"]
-    sign = -1.0 if main in LOWER_IS_BETTER else 1.0
+    sign = 1.0 if higher_is_better(main) else -1.0
     ranked.sort(key=lambda e: (-sign * e.run.scores_for(e.model, task)[main].value, labels[id(e)]))
     order = [labels[id(e)] for e in ranked]
     by_label = {labels[id(e)]: e for e in ranked}
@@ -287,7 +291,7 @@ def _build_table(
     def differs(leader: str, other: str) -> bool:
         a, b = by_label[leader], by_label[other]
         c = compare_outputs(
-            task,
+            a.run.definition(task),
             outputs(a.run, a.model, task, item_ids),
             outputs(b.run, b.model, task, item_ids),
             references,
@@ -420,7 +424,8 @@ def to_markdown(board: Leaderboard) -> str:
         lines += [f"> **Note:** {md_text(note)}", ""]
     for t in board.tables:
         lines += [f"## {md_code(t.task)} — {t.n_items} items, sorted by {md_code(t.main_metric)}", ""]
-        lines.append(f"Dataset version (MANIFEST sha256): {md_code(t.dataset_sha256)}")
+        what = "MANIFEST sha256" if _builtin(t) else "sha256"
+        lines.append(f"Dataset version ({what}): {md_code(t.dataset_sha256)}")
         lines.append("")
         for src in t.sources:
             commit = f", commit {md_code(short_commit(src.git_commit))}" if src.git_commit else ""
@@ -448,6 +453,10 @@ def to_markdown(board: Leaderboard) -> str:
             lines += ["", f"> **Note:** {md_text(note)}"]
         lines.append("")
     return "\n".join(lines)
+
+
+def _builtin(table: Table) -> bool:
+    return table.task in TASKS
 
 
 def _cell_md(cell: Cell | None, bold: bool) -> str:

@@ -18,13 +18,15 @@ from harness.record import MANIFEST, PREDICTIONS, ROLES, SCORES, prediction_path
 from harness.record import ModelRecord as ModelEntry
 from harness.record import Prediction
 from harness.record import ScoreRow as StoredScore
+from harness.record import DatasetRecord, TaskRecord
 from harness.record import SummaryRow as TaskSummary
+from harness.score.registry import lower_is_better
 
 __all__ = ["MANIFEST", "PREDICTIONS", "ROLES", "SCORES", "LOWER_IS_BETTER", "ModelEntry", "Prediction", "Run",
            "StoredScore", "TaskSummary", "discover_runs", "load_run", "load_runs", "resolve_datasets"]
 
-# TER is an edit rate: lower is better. Every other metric in harness.score is higher-is-better.
-LOWER_IS_BETTER = frozenset({"ter"})
+# from the metric registry (harness/score/registry.py): TER, an edit rate, is lower-is-better
+LOWER_IS_BETTER = lower_is_better()
 
 
 @dataclass(frozen=True, eq=False)  # identity semantics: runs are compared as objects
@@ -38,14 +40,38 @@ class Run:
     started: str
     config: Mapping
     config_path: str | None
-    dataset_path: str
-    dataset_sha256: str
+    dataset_path: str | None  # the built dataset folder (None: only the config's own tasks ran)
+    dataset_sha256: str | None
     models: Mapping[str, ModelEntry]
     scores: tuple[StoredScore, ...]
     summary: Mapping[tuple[str, str], TaskSummary]  # (model, task) -> shares
     predictions: Mapping[tuple[str, str], tuple[Prediction, ...]]  # (model, task) -> items in dataset order
     missing_references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # task -> item ids left out
     reference_provenance: Mapping | None = None  # who wrote/reviewed the references; None for older runs
+    task_records: Mapping[str, TaskRecord] = field(default_factory=dict)  # the manifest's `tasks`
+    built_dataset: DatasetRecord | None = None  # the manifest's `dataset`
+
+    def dataset_for(self, task: str) -> str:
+        """The version of the data `task` read: its dataset's sha256 (the built dataset's MANIFEST
+        sha256 for built-in tasks and for runs written before tasks recorded their data)."""
+        record = self.task_records.get(task)
+        if record is not None and record.dataset is not None:
+            return record.dataset.sha256
+        if self.dataset_sha256 is None:
+            raise HarnessError(f"{self.path / MANIFEST}: missing key 'tasks.{task}.dataset'")
+        return self.dataset_sha256
+
+    def definition(self, task: str):
+        """The task's harness.tasks.TaskDef as recorded (the built-in one for runs that predate it)."""
+        from harness.tasks import recorded_definition
+
+        return recorded_definition(task, self.task_records[task], self.path / MANIFEST)
+
+    def items(self, task: str) -> list:
+        """The task's items rebuilt from the recorded definition and data (sha256-checked)."""
+        from harness.tasks import recorded_items
+
+        return recorded_items(task, self.task_records[task], self.built_dataset, self.path / MANIFEST)
 
     @property
     def config_sha256(self) -> str:
@@ -109,8 +135,8 @@ def load_run(path: Path) -> Run:
         started=manifest.started,
         config=manifest.config,
         config_path=manifest.config_path,
-        dataset_path=manifest.dataset.local_path or manifest.dataset.path,
-        dataset_sha256=manifest.dataset.manifest_sha256,
+        dataset_path=(manifest.dataset.local_path or manifest.dataset.path) if manifest.dataset else None,
+        dataset_sha256=manifest.dataset.manifest_sha256 if manifest.dataset else None,
         models=manifest.models,
         scores=tuple(scores_doc.scores),
         summary={(s.model, s.task): s for s in scores_doc.summary},
@@ -118,6 +144,8 @@ def load_run(path: Path) -> Run:
         missing_references={t: tuple(info.missing_references) for t, info in manifest.tasks.items()
                             if info.missing_references},
         reference_provenance=check_record(manifest.reference_provenance, str(path / MANIFEST)),
+        task_records=dict(manifest.tasks),
+        built_dataset=manifest.dataset,
     )
 
 
@@ -149,8 +177,8 @@ def resolve_datasets(runs: Iterable[Run], dataset_dirs: Sequence[Path] = ()) -> 
         if version_of(Path(folder)) is None:
             raise HarnessError(f"--dataset: {folder} is not a built dataset (no MANIFEST.json)")
     for run in runs:
-        if run.dataset_sha256 in found:
-            continue
+        if run.dataset_sha256 in found or not any(run.definition(t).builtin for t in run.tasks):
+            continue  # known, or only the config's own tasks (their items come from Run.items)
         for folder in [*map(Path, dataset_dirs), Path(run.dataset_path)]:
             if version_of(folder) == run.dataset_sha256:
                 found[run.dataset_sha256] = folder

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
-from harness.report.runs import LOWER_IS_BETTER, Run
+from harness.report.runs import Run
+from harness.score.registry import higher_is_better
 
 TESTS = ("ar", "bootstrap")
 
@@ -44,7 +45,7 @@ class Settings:
 
 def gain(metric: str, delta: float) -> float:
     """`delta` (b − a) turned into an improvement: positive when b is better (TER: lower is better)."""
-    return -delta if metric in LOWER_IS_BETTER else delta
+    return delta if higher_is_better(metric) else -delta
 
 
 ItemsLookup = Callable[[str, Sequence[str]], list]
@@ -55,16 +56,47 @@ def dataset_items(dataset_dir: Path) -> ItemsLookup:
     """The items of a built dataset folder, through `harness.tasks.load_items`."""
     from harness.tasks import load_items
 
+    return _lookup(str(dataset_dir), lambda task: load_items(task, Path(dataset_dir)))
+
+
+#: The definition keys that decide which items and references a task has.
+_DATA_KEYS = ("id", "doc", "source", "references", "n_references", "config", "split", "target_lang")
+
+
+def user_task_items(runs: Sequence[Run]) -> dict[str, ItemsLookup]:
+    """dataset sha256 → the items of the tasks the runs defined themselves over that dataset,
+    rebuilt from each run's recorded definition and dataset (no config file needed). The same
+    task name over the same data must be defined alike in every run, or its references differ."""
+    by_sha: dict[str, dict[str, Run]] = {}
+    for run in runs:
+        for task in run.tasks:
+            definition = run.definition(task)
+            if definition.builtin:
+                continue
+            seen = by_sha.setdefault(run.dataset_for(task), {})
+            if task in seen:
+                first = seen[task].definition(task)
+                differ = [k for k in _DATA_KEYS if getattr(first, k) != getattr(definition, k)]
+                if differ:
+                    raise HarnessError(f"{run.path}: task {task} reads the same data as in {seen[task].path} but defines "
+                                       f"{', '.join(differ)} differently; rename one of the tasks")
+                continue
+            seen[task] = run
+    return {sha: _lookup(f"dataset {sha[:12]}…", lambda task, _runs=tasks: _runs[task].items(task))
+            for sha, tasks in by_sha.items()}
+
+
+def _lookup(where: str, load: Callable[[str], list]) -> ItemsLookup:
     loaded: dict[str, dict] = {}
 
     def items(task: str, item_ids: Sequence[str]) -> list:
         if task not in loaded:
-            loaded[task] = {item.id: item for item in load_items(task, Path(dataset_dir))}
+            loaded[task] = {item.id: item for item in load(task)}
         by_id = loaded[task]
         missing = [i for i in item_ids if i not in by_id]
         if missing:
             raise HarnessError(
-                f"{dataset_dir}: task {task} has no item {missing[0]!r}"
+                f"{where}: task {task} has no item {missing[0]!r}"
                 + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
                 + "; the predictions do not belong to this dataset"
             )
@@ -74,7 +106,7 @@ def dataset_items(dataset_dir: Path) -> ItemsLookup:
 
 
 def compare_outputs(
-    task: str,
+    task,  # a task name or its harness.tasks.TaskDef (tasks a config defined)
     hyps_a: Sequence[str],
     hyps_b: Sequence[str],
     references: Sequence[Sequence[str]],

@@ -57,11 +57,16 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
     git = manifest.git_commit
     commit = f", git {git[:10]}{' (with local changes)' if manifest.git_dirty else ''}" if git else ""
     rules = ", ".join(str(r.get("name")) for r in manifest.postprocess_rules) or "none"
+    built = manifest.dataset
+    datasets = [f"Dataset `{built.path}` (MANIFEST sha256 `{built.manifest_sha256[:16]}…`)"] if built else []
+    own = {(i.dataset.path, i.dataset.sha256) for i in manifest.tasks.values()
+           if i.dataset is not None and (i.definition or {}).get("dataset")}  # the config's own tasks
+    datasets += [f"dataset `{path}` (sha256 `{sha[:16]}…`)" for path, sha in sorted(own)]
+    datasets[0] = datasets[0][0].upper() + datasets[0][1:]
     lines = [
         f"# Results: {manifest.run}",
         "",
-        f"Dataset `{manifest.dataset.path}` (MANIFEST sha256 `{manifest.dataset.manifest_sha256[:16]}…`), "
-        f"harness {manifest.harness_version}{commit}, finished {manifest.finished}.",
+        f"{', '.join(datasets)}, harness {manifest.harness_version}{commit}, finished {manifest.finished}.",
         "Scores on a 0–100 scale with their 95 % bootstrap confidence interval in brackets. "
         f"Post-processing: {rules}.",
     ]
@@ -69,7 +74,8 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
         if not rows:
             continue
         info = manifest.tasks[task]
-        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", "",
+        description = (info.definition or {}).get("description", TASKS[task].description if task in TASKS else "")
+        lines += ["", f"## {task}: {description}", "",
                   f"References: {task_references_label(provenance, task)}.", ""]
         header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         cells = []

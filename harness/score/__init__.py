@@ -3,9 +3,7 @@ chrF++ and TER (sacrebleu), each with a signature, a seeded 95 % bootstrap CI an
 significance tests. See docs/scoring.md and docs/architecture.md ("Scoring")."""
 
 from harness.score.api import (
-    DEFAULT_METRICS,
     METRIC_NAMES,
-    TASK_LANG,
     compare,
     get_metric,
     item_scores,
@@ -15,8 +13,6 @@ from harness.score.api import (
 from harness.score.base import Comparison, Metric, Score
 
 __all__ = [
-    "TASK_LANG",
-    "DEFAULT_METRICS",
     "METRIC_NAMES",
     "get_metric",
     "score",

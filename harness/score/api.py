@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from types import MappingProxyType
 
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.registry import lookup
 from harness.score.base import Comparison, Metric, Score, check_pairs, count_off_target, score_from_stats
+from harness.score.registry import LANGUAGES, METRICS, get_spec
 from harness.score.resample import (
     ar_p,
     ar_sums,
@@ -21,54 +20,40 @@ from harness.score.resample import (
     resampled_sums,
 )
 
-# Target language of each built-in task (the language the hypotheses and references are in).
-TASK_LANG = MappingProxyType(
-    {
-        "summarize_zh": "zh",
-        "summarize_en": "en",
-        "translate_zh_en": "en",
-        "translate_zh_en_doc": "en",
-        "translate_en_zh": "zh",
-    }
-)
-
-_SUMMARY = ("rouge1", "rouge2", "rougeL", "rougeLsum")
-_TRANSLATION = ("bleu", "chrf++")
-DEFAULT_METRICS = MappingProxyType({task: _SUMMARY if task.startswith("summarize") else _TRANSLATION for task in TASK_LANG})
-
-METRIC_NAMES = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++", "ter")
+METRIC_NAMES = tuple(METRICS)  # the registered metrics at import (harness/score/registry.py; code reads METRICS)
 
 
-def _factories():
-    from harness.score.rouge import Rouge
-    from harness.score.sacre import Bleu, Chrf, Ter
+def task_definition(task):
+    """The task's definition: a built-in name or a `harness.tasks.TaskDef` (user tasks)."""
+    from harness.tasks import get_task
 
-    rouge = {name: (lambda lang, tok, _n=name: Rouge(_n, lang, tok)) for name in _SUMMARY}
-    return {
-        **rouge,
-        "bleu": lambda lang, tok: Bleu(lang),
-        "chrf": lambda lang, tok: Chrf(lang, word_order=0),
-        "chrf++": lambda lang, tok: Chrf(lang, word_order=2),
-        "ter": lambda lang, tok: Ter(lang),
-    }
+    return get_task(task)
 
 
 def get_metric(name: str, lang: str, *, tokenizer: str | None = None) -> Metric:
-    """The metric ``name`` (one of METRIC_NAMES) for target language ``lang`` ("zh", "en" or a
-    task name). ``tokenizer`` picks the Chinese ROUGE tokenizer: "char" (default) or "jieba"."""
-    lang = TASK_LANG[lang] if lang in TASK_LANG else lang
-    if lang not in ("zh", "en"):
-        raise HarnessError(f"language '{lang}': expected zh, en or a task ({', '.join(TASK_LANG)})")
-    factory = lookup("metric", name, {n: f for n, f in _factories().items()})
-    if tokenizer is not None and not name.startswith("rouge"):
+    """The metric ``name`` (a key of harness.score.registry.METRICS) for target language ``lang``
+    ("zh", "en" or a task). ``tokenizer`` picks the Chinese ROUGE tokenizer: "char" (default) or "jieba"."""
+    if lang not in LANGUAGES:
+        from harness.tasks import TASKS
+
+        if not isinstance(lang, str) or lang not in TASKS:
+            known = ", ".join([*LANGUAGES, *TASKS])
+            raise HarnessError(f"language '{lang}': expected {', '.join(LANGUAGES)} or a task ({known})")
+        lang = TASKS[lang].target_lang
+    spec = get_spec(name)
+    if tokenizer is not None and "tokenizer" not in spec.options:
         raise HarnessError(f"--zh-tokenizer: only ROUGE takes a tokenizer, not '{name}'")
-    return factory(lang, tokenizer)
+    try:
+        return spec.build(lang, tokenizer=tokenizer)
+    except HarnessError as e:
+        raise HarnessError(f"metric {name}: {e}") from None
 
 
-def resolve_metrics(task: str, metrics: Sequence[str | Metric] | None) -> list[Metric]:
-    """Metric objects for ``task``: its defaults, or the given names / Metric objects."""
-    lang = lookup("task", task, TASK_LANG)
-    wanted = DEFAULT_METRICS[task] if metrics is None else metrics
+def resolve_metrics(task, metrics: Sequence[str | Metric] | None) -> list[Metric]:
+    """Metric objects for ``task`` (a name or TaskDef): its defaults, or the given names / Metric objects."""
+    definition = task_definition(task)
+    lang = definition.target_lang
+    wanted = definition.metrics if metrics is None else metrics
     if isinstance(wanted, str):
         wanted = [wanted]
     if not wanted:
@@ -77,7 +62,7 @@ def resolve_metrics(task: str, metrics: Sequence[str | Metric] | None) -> list[M
     for m in wanted:
         metric = m if isinstance(m, Metric) else get_metric(m, lang)
         if metric.lang != lang:
-            raise HarnessError(f"--metric: {metric.name} is set up for '{metric.lang}', task {task} targets '{lang}'")
+            raise HarnessError(f"--metric: {metric.name} is set up for '{metric.lang}', task {definition.name} targets '{lang}'")
         out.append(metric)
     names = [m.name for m in out]
     if len(set(names)) != len(names):
@@ -144,7 +129,7 @@ def score_with_items(
     all_stats = _all_stats(resolved, hypotheses, references)
     idx = bootstrap_indices(np.random.default_rng(seed), len(hypotheses), n_boot)
     boot = resampled_sums(np.hstack(all_stats), idx)
-    n_off = count_off_target(hypotheses, TASK_LANG[task])
+    n_off = count_off_target(hypotheses, task_definition(task).target_lang)
     out, col = [], 0
     for metric, stats in zip(resolved, all_stats):
         k = stats.shape[1]

@@ -4,7 +4,8 @@
 import datasets
 import evaluate
 
-from harness.score import DEFAULT_METRICS, get_metric, score
+from harness.score import get_metric, score
+from harness.tasks import TASKS
 
 _DESCRIPTION = """\
 ROUGE on rouge-score with tokenizers that are right for the target language. Chinese: every CJK
@@ -61,7 +62,7 @@ class ZhRouge(evaluate.Metric):
 
     def _compute(self, predictions, references, task="summarize_zh", rouge_types=None, tokenizer=None, seed=0, n_boot=1000):
         refs = [[r] if isinstance(r, str) else list(r) for r in references]
-        names = list(rouge_types) if rouge_types else list(DEFAULT_METRICS["summarize_zh"])
+        names = list(rouge_types) if rouge_types else list(TASKS["summarize_zh"].metrics)
         metrics = [get_metric(name, task, tokenizer=tokenizer) for name in names]
         scores = score(task, list(predictions), refs, metrics, seed=seed, n_boot=n_boot)
         return {**{s.metric: s.value for s in scores}, "scores": [s.to_dict() for s in scores]}

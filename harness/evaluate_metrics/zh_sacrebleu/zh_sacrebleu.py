@@ -4,7 +4,8 @@ wrapper around `harness.score.score`: same numbers, CIs and signatures as `harne
 import datasets
 import evaluate
 
-from harness.score import DEFAULT_METRICS, score
+from harness.score import score
+from harness.tasks import get_task
 
 _DESCRIPTION = """\
 sacrebleu's BLEU, chrF, chrF++ and TER with settings that are right for the target language:
@@ -59,6 +60,6 @@ class ZhSacrebleu(evaluate.Metric):
 
     def _compute(self, predictions, references, task="translate_en_zh", metrics=None, seed=0, n_boot=1000):
         refs = [[r] if isinstance(r, str) else list(r) for r in references]
-        names = list(metrics) if metrics else list(DEFAULT_METRICS[task])
+        names = list(metrics) if metrics else list(get_task(task).metrics)
         scores = score(task, list(predictions), refs, names, seed=seed, n_boot=n_boot)
         return {**{s.metric: s.value for s in scores}, "scores": [s.to_dict() for s in scores]}

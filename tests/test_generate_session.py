@@ -1,0 +1,85 @@
+"""GenerationSession: cache keys byte-identical to the ones written before it existed, and the
+import direction between tasks and generate (one way only)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from harness.config import parse_config
+from harness.pipeline import open_session, plan_run
+from harness.io import sha256_text
+from tests.fake_backend import register
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Computed with main's pipeline.key_parts/fit (commit 98c44a0) before the move into
+# harness/generate/session.py: a changed key would silently invalidate every user's cache.
+BASELINE_KEYS = {
+    ("lead", "000-p01-s01"): "552aafe583319825892c7a631b22b457ad93fd7435e1d7a648e8e2de5a1e6565",
+    ("lead", "000-p01-s02"): "8ac70f72bc29752a073f670c1ab02b2b14d0abd173ccf2df3849298e87d2c78f",
+    ("copy", "000-p01-s01"): "cb96dfede4c86017f09c51b9f73b8566b2ca440547a34bfcb64fa785e4811c59",
+    ("copy", "000-p01-s02"): "dcedc45919f118e7ffc1709dcb85cc786adc607e3c42a84feb2c99d311c0ae78",
+}
+TRUNCATED = {  # echo backend, chat rendering, context 300, summarize_zh item 000
+    "note": "kept 4 of 117 sentences",
+    "input_tokens": 249,
+    "prompt_sha256": "321aeb0a5fbf63d615274ca6066ca3f6fc26ae0a45b56bf28a3c5650c903abc4",
+    "key": "f7a609127336ced96948b842ac614c1b5173b4271a64d030d718319df7d9954d",
+}
+
+
+@pytest.fixture(autouse=True)
+def _setup(monkeypatch, tmp_path):
+    monkeypatch.chdir(ROOT)
+    register(monkeypatch)
+
+
+def _sessions(data):
+    plan = plan_run(parse_config(data))
+    for model in plan.models:
+        yield plan, model, open_session(plan, model, model.spec.load(model.config.settings))
+
+
+def test_baseline_keys_are_unchanged():
+    data = {"run": "k", "dataset": "data", "tasks": [{"task": "translate_zh_en", "limit": 2, "shots": 1}],
+            "models": [{"name": "lead", "backend": "baseline", "kind": "lead", "n": 2},
+                       {"name": "copy", "backend": "baseline", "kind": "copy"}]}
+    got = {}
+    for plan, model, session in _sessions(data):
+        task = plan.tasks["translate_zh_en"]
+        for item in task.items:
+            got[(model.name, item.id)] = session.key(session.fit(task, item)[0], task)
+    assert got == BASELINE_KEYS
+
+
+def test_a_truncated_model_prompt_and_its_key_are_unchanged():
+    data = {"run": "k", "dataset": "data", "tasks": [{"task": "summarize_zh", "limit": 1, "max_new_tokens": 50}],
+            "models": [{"name": "echo", "backend": "echo", "context_length": 300, "chat": True, "batch_size": 4}]}
+    (plan, model, session), = _sessions(data)
+    task = plan.tasks["summarize_zh"]
+    rendered, note = session.fit(task, task.items[0])
+    assert {"note": note, "input_tokens": rendered.input_tokens, "prompt_sha256": sha256_text(rendered.text),
+            "key": session.key(rendered, task)} == TRUNCATED
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):  # function-level imports count too
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_generate_imports_neither_tasks_nor_results():
+    for path in sorted((ROOT / "harness" / "generate").glob("*.py")):
+        bad = {m for m in _imports(path) if m in ("harness.tasks", "harness.results", "harness.pipeline")
+               or m.startswith("harness.report")}
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_tasks_may_import_generate_but_not_the_other_way():
+    assert "harness.generate.base" in _imports(ROOT / "harness" / "tasks.py")
