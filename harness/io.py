@@ -206,6 +206,17 @@ def staged_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def scratch_folder(near: Path, prefix: str) -> Iterator[Path]:
+    """A hidden temporary folder beside `near` (same file system, so its files can be renamed into
+    place), removed when the block ends, whatever happens."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=Path(near).resolve().parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

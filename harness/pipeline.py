@@ -374,7 +374,8 @@ def build_manifest(outcome: RunOutcome) -> Manifest:
         "cache": outcome.cache,
         "postprocess_rules": describe(config.postprocess),
         # who wrote and reviewed the references (harness.data.provenance); reports render labels from it
-        "reference_provenance": read_json(plan.dataset_dir / "MANIFEST.json").get("reference_provenance"),
+        "reference_provenance": None if plan.dataset_dir is None else
+        read_json(plan.dataset_dir / "MANIFEST.json").get("reference_provenance"),
     }, strict=False)  # built here from typed values; strict checking is for what is read back
 
 

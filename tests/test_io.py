@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import csv
 import io as stdio
-import json
 import os
 import stat
 from pathlib import Path

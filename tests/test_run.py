@@ -466,7 +466,8 @@ def test_tables_label_the_references_from_their_provenance(smoke):
     import io
     import sys
 
-    from harness.results import render_csv, render_markdown
+    from harness.record import Manifest, ScoresDoc
+    from harness.report.tables import render_csv, render_markdown
 
     sys.path.insert(0, str(Path(__file__).parent))
     from test_report_helpers import tiny_provenance
@@ -475,6 +476,7 @@ def test_tables_label_the_references_from_their_provenance(smoke):
     manifest = json.loads((folder / "manifest.json").read_text())
     scores = json.loads((folder / "scores.json").read_text())
     manifest["reference_provenance"] = tiny_provenance()
+    manifest, scores = Manifest.model_validate(manifest), ScoresDoc.model_validate(scores)
     md = render_markdown(manifest, scores)
     zh = ("A: AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 (1 of 2); "
           "AI-written (Claude), not reviewed (1 of 2); B: human-written (Li Lei), not reviewed")
@@ -488,7 +490,7 @@ def test_tables_label_the_references_from_their_provenance(smoke):
     assert ceiling["references"] == f"reference agreement (B vs A): {zh}" and ceiling["role"] == "ceiling"
     assert next(r for r in rows if r["model"] == "lead-3")["references"] == zh
 
-    manifest.pop("reference_provenance")  # a run written before the field existed
+    manifest = manifest.model_copy(update={"reference_provenance": None})  # a run written before the field existed
     md = render_markdown(manifest, scores)
     assert md.count("References: reference provenance not recorded.") == 4
     assert "human" not in md

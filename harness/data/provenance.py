@@ -159,7 +159,8 @@ def task_references_label(record: Mapping | None, task: str) -> str:
 
     if task not in TASKS:
         return USER_DATASET
-    return column_label(record, TASKS[task].reference_column)
+    (column,) = TASKS[task].references  # every built-in task reads one reference column
+    return column_label(record, column)
 
 
 def ceiling_label(record: Mapping | None, task: str) -> str:

@@ -17,14 +17,11 @@ dataset, all prepared and built in a staging copy first and swapped in only when
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import io
 import json
-import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +29,7 @@ from harness.data.clean import Document
 from harness.data.provenance import Agent, label
 from harness.data.references import REFERENCE_NAMES, SUMMARY_LANGUAGES, VERDICTS, References
 from harness.errors import HarnessError
+from harness.io import scratch_folder, sha256_file, sha256_text, write_bytes
 
 COLUMNS = ("id", "kind", "file", "file_version", "source_sha256", "source", "reference", "verdict", "correction",
            "comment")
@@ -44,7 +42,7 @@ def _text(value: str) -> str:
 
 
 def source_sha256(text: str) -> str:
-    return hashlib.sha256(_text(text).encode("utf-8")).hexdigest()
+    return sha256_text(_text(text))
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ corrected text in <b>correction</b>), and any <b>comment</b>. Then run
 
 def write_sheet(doc: Document, refs: References, out: Path) -> tuple[Path, Path]:
     """Write the CSV sheet and its HTML view (same name, `.html`); returns both paths."""
-    from harness.results import write_text
+    from harness.io import write_text
 
     if out.suffix.lower() != ".csv":
         raise HarnessError(f"--out: {out}: the review sheet is a CSV file; give a name ending in .csv")
@@ -256,7 +254,7 @@ def check_sheet(path: Path, docs: list[Document], refs: References) -> CheckedSh
     if missing:
         raise HarnessError(f"{path}: no row for {len(missing)} id(s): {', '.join(missing[:5])}"
                            + (" …" if len(missing) > 5 else ""))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(path)
     return CheckedSheet(path, digest, doc.id, tuple(verdicts))
 
 
@@ -360,8 +358,7 @@ def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path,
     sheet = check_sheet(sheet_path, docs, refs)
     changes = planned_changes(sheet, refs, Agent(name, "human"), date)
 
-    staging = Path(tempfile.mkdtemp(prefix=".refs-apply-", dir=references.resolve().parent))
-    try:
+    with scratch_folder(references, ".refs-apply-") as staging:
         staged_refs = staging / "references"
         shutil.copytree(references, staged_refs)
         for rel, text in changes.items():
@@ -377,8 +374,6 @@ def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path,
         except BaseException:
             _restore(references, originals)
             raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     versions = {rel: yaml.safe_load(text)["version"] for rel, text in changes.items() if rel.endswith(".yaml")}
     fixed = sum(1 for v in sheet.verdicts if v.verdict == "fix")
     return Applied(sheet.doc_id, tuple(changes), len(sheet.verdicts) - fixed, fixed, versions)
@@ -396,7 +391,7 @@ def _replace_files(folder: Path, changes: dict[str, str]) -> dict[str, bytes]:
     done = []
     try:
         for rel, text in changes.items():
-            _write_bytes(folder / rel, text.encode("utf-8"))
+            write_bytes(folder / rel, text.encode("utf-8"))
             done.append(rel)
     except BaseException:
         _restore(folder, {rel: originals[rel] for rel in done})
@@ -406,16 +401,6 @@ def _replace_files(folder: Path, changes: dict[str, str]) -> dict[str, bytes]:
 
 def _restore(folder: Path, originals: dict[str, bytes]) -> None:
     for rel, data in originals.items():
-        _write_bytes(folder / rel, data)
+        write_bytes(folder / rel, data)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

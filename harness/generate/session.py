@@ -18,7 +18,7 @@ The session knows nothing of tasks, configs or results: a task is anything with 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Protocol
 
