@@ -140,14 +140,14 @@ def test_round_trip_applies_corrections_and_signs_off(tree, run_cli):
     assert next(r["en"] for r in table if r["segment_id"] == FIXED) == corrected
     code, stdout, _ = run_cli("refs", "check", *_args(tree))
     assert code == 0 and "3 of 15 files reviewed" in stdout
-    assert "translations/en/004.jsonl (version 2): AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10" in stdout
+    assert "translations/en/004.jsonl (version 3): AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10" in stdout
 
     # The same sheet again is for an old version: refused, nothing written.
     before = _snapshot(tree)
     code, stdout, err = run_cli("refs", "apply", str(out), "--reviewer", "Wang Fang", *_args(tree),
                                 "--data", str(tree / "data"))
     assert code == 2 and stdout == "" and err.count("\n") == 1
-    assert "the sheet is for version 1 of summaries/zh/004.yaml, which is now at version 2" in err
+    assert "the sheet is for version 2 of summaries/zh/004.yaml, which is now at version 3" in err
     assert _snapshot(tree) == before
 
 
