@@ -47,8 +47,11 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:  # pragma: no cover - older typer
         from click import exceptions as click
 
+    from harness import interrupt
+
     command = typer.main.get_command(app)
     try:
+        interrupt.install()  # SIGINT/SIGTERM: commit what finished, one line, exit 130/143
         command.main(args=argv if argv is not None else sys.argv[1:], prog_name="harness", standalone_mode=False)
     except HarnessError as e:
         typer.echo(f"error: {e}", err=True)
@@ -63,6 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
+    except interrupt.Interrupted as e:
+        interrupt.exit_on(e)
+    finally:
+        interrupt.uninstall()
 
 
 if __name__ == "__main__":

@@ -332,6 +332,11 @@ def generate(backend: Backend, fitted: Sequence[Rendered], keys: Sequence[str], 
     last_commit = time.monotonic()
     try:
         for c in backend.generate([r for r, _ in todo], settings):
+            if c is None:  # a backend's tick (nothing finished): commit on time even when a server hangs
+                if pending and time.monotonic() - last_commit >= COMMIT_EVERY_S:
+                    cache.put_many(pending)
+                    pending, last_commit = [], time.monotonic()
+                continue
             if c.id not in key_of or c.id in out:
                 raise RuntimeError(f"backend of {model.name} returned an unexpected or repeated id {c.id!r}")
             if c.stop_reason not in STOP_REASONS:
@@ -428,9 +433,10 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
 def write_run(plan: RunPlan, runs: Sequence[TaskRun], backends, started: str, finished: str, cache_info: dict,
               results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
+    from harness.names import run_folder
     from harness.results import prediction_path, staged_folder, write_json, write_predictions
 
-    target = Path(results_root) / plan.config.run
+    target = run_folder(results_root, plan.config.run)
     manifest = build_manifest(plan, runs, backends, started, finished, cache_info)
     with staged_folder(target) as folder:
         for r in runs:

@@ -126,14 +126,25 @@ def read_predictions(path: Path) -> list[Prediction]:
 
 
 def prediction_path(folder: Path, model: str, task: str) -> Path:
-    return folder / "predictions" / model / f"{task}.jsonl"
+    from harness.names import check_name, child_path
+
+    check_name(task, "task name")
+    return child_path(folder / "predictions", model, "model name") / f"{task}.jsonl"
 
 
 @contextmanager
 def staged_folder(target: Path):
     """Yield an empty hidden sibling folder; on success it replaces `target` in one rename, on
-    failure it is removed. Staging folders left by killed runs (their process is gone) are cleared."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    failure it is removed. Staging folders left by killed runs (their process is gone) are cleared.
+    Refuses a target that is not a direct child of its parent (".", "..", a symlink elsewhere):
+    replacing it would replace the parent or a sibling."""
+    from harness.names import child_path
+
+    child_path(target.parent, target.name, "folder name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise HarnessError(f"{target.parent}: cannot create the folder ({e.strerror})") from None
     for stale in target.parent.glob(f".{target.name}.tmp-*-*"):
         pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):

@@ -43,9 +43,11 @@ def run(
     before any model loads; nothing is written under RESULTS.
     """
     from harness.config import load_config, select
+    from harness.names import run_folder
     from harness.pipeline import evaluate
 
     config = select(load_config(config_file, overrides or ()), models=_split(models), tasks=_split(tasks), limit=limit)
+    run_folder(results, config.run)  # a --results that is a file fails now, not after generating
     evaluate(config, results_root=results, use_cache=not no_cache, quiet=quiet)
 
 
