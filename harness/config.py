@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from harness.errors import HarnessError, excerpt
 from harness.names import name_problem
+from harness.options import SEED_MAX
 from harness.registry import did_you_mean
 
 MODEL_COMMON_KEYS = ("name", "backend", "tasks")
@@ -150,7 +151,6 @@ def apply_override(data: Any, expression: str, source: ConfigSource) -> Any:
 # --- the models ----------------------------------------------------------------------------------
 
 
-SEED_MAX = 2**32  # numpy's and torch's seeds: 0 <= seed < 2**32
 MAX_TOKENS = 1_000_000  # max_new_tokens: far beyond any context, still a number a backend can allocate for
 MAX_ITEMS = 1_000_000  # limit / per_doc / shots: far beyond any dataset here
 
@@ -372,8 +372,16 @@ def _message(err: Mapping, known: Iterable[str] | None) -> str:
         msg = msg[len("Value error, "):]
     value = err.get("input")
     if kind.endswith("_type") and (value is None or isinstance(value, (str, int, float, bool))):
-        msg += f" (got {excerpt(value)})"  # short and escaped: the value may be a whole file's text
+        msg += f" (got {_shown(value)})"
     return msg
+
+
+def _shown(value) -> str:
+    """A value as an error quotes it: short and escaped. A long string may be a whole file's text
+    (`prompt: ../../etc/passwd` parses as one string): only its length is told."""
+    if isinstance(value, str) and (len(value) > 40 or "\n" in value):
+        return f"a string of {len(value)} characters"
+    return excerpt(value, 40)
 
 
 def _model_at(root: type[BaseModel], loc: Sequence) -> type[BaseModel] | None:

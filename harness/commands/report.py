@@ -26,7 +26,10 @@ DATASET_OPT = typer.Option(
 
 
 def _settings(alpha: float, test: str, seed: int):
+    from harness.options import check_seed
     from harness.report.significance import Settings
+
+    check_seed(seed)  # --alpha is checked by Settings
 
     return Settings(alpha=alpha, test=test, seed=seed)
 
@@ -109,8 +112,12 @@ def compare(
     from harness.registry import lookup
     from harness.score import METRIC_NAMES
 
+    from harness.options import check_range
+
     for name in metric or []:
         lookup("metric", name, {m: m for m in METRIC_NAMES})
+    check_range("--max-drop", max_drop, 0, 100)
+    settings = _settings(alpha, test, seed)  # bad numbers fail before any folder is read
     for label, path in (("RUN_A", run_a), ("RUN_B", run_b)):
         if not (path / MANIFEST).is_file():
             raise HarnessError(f"{label}: {path} is not a results folder (no {MANIFEST})")
@@ -118,7 +125,7 @@ def compare(
     check_comparable(a, b, max_drop)
     report = compare_runs(
         a, b, _items_for([a, b], dataset), metrics=metric or None, max_drop=max_drop, intersect=intersect,
-        settings=_settings(alpha, test, seed),
+        settings=settings,
     )
     markdown = to_markdown(report)
     if out is not None:

@@ -5,9 +5,11 @@ optionally `"task": "<task>"` when one file holds several tasks whose ids overla
 tasks share document ids, the two segment translation tasks share segment ids). `path` may also
 contain `{task}`, e.g. `outputs/mysystem/{task}.jsonl`, one file per task.
 
-Every item of every task the model runs on must have an output: a missing id stops the run
-before anything is generated, naming the file and the ids. Outputs are read, not generated, so
-they are never cached (the file is the cache).
+The file is UTF-8 (a leading BOM is dropped, as `harness score` does). A lone surrogate (a
+`"\ud800"` escape without its pair) is refused with the file and line: it is not text and could
+not be written to the results. Every item of every task the model runs on must have an output:
+a missing id stops the run before anything is generated, naming the file and the ids. Outputs
+are read, not generated, so they are never cached (the file is the cache).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
     out: dict[tuple[str | None, str], str] = {}
     data = path.read_bytes()
     try:
-        lines = data.decode("utf-8").splitlines()
+        # a BOM is dropped, as `harness score` does; split on "\n" only (U+2028 may sit inside a string)
+        lines = data.decode("utf-8").removeprefix("\ufeff").split("\n")
     except UnicodeDecodeError as e:
         raise HarnessError(f"{path}: not UTF-8 text (byte {e.start})") from None
     for n, line in enumerate(lines, 1):
@@ -56,6 +59,11 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
             raise HarnessError(f"{path}:{n}: not a JSON object ({e.msg})") from None
         if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("output"), str):
             raise HarnessError(f'{path}:{n}: each line needs string "id" and "output" fields')
+        for name in ("id", "output", "task"):
+            if isinstance(row.get(name), str) and not _encodable(row[name]):
+                # a "\ud800" escape decodes to a lone surrogate: not text, and no file can hold it
+                raise HarnessError(f'{path}:{n}: "{name}" holds a lone surrogate (an unpaired \\ud800-\\udfff '
+                                   "escape), which is not Unicode text")
         task = row.get("task")
         if task is not None and not isinstance(task, str):
             raise HarnessError(f'{path}:{n}: "task" must be a string')
@@ -64,6 +72,14 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
             raise HarnessError(f"{path}:{n}: id {row['id']}{' of ' + task if task else ''} appears twice")
         out[key] = row["output"]
     return hashlib.sha256(data).hexdigest(), out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lookup(outputs: Mapping, task: str, item_id: str) -> str | None:
