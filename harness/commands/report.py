@@ -112,11 +112,8 @@ def compare(
     from harness.registry import lookup
     from harness.score import METRIC_NAMES
 
-    from harness.options import check_range
-
     for name in metric or []:
         lookup("metric", name, {m: m for m in METRIC_NAMES})
-    check_range("--max-drop", max_drop, 0, 100)
     settings = _settings(alpha, test, seed)  # bad numbers fail before any folder is read
     for label, path in (("RUN_A", run_a), ("RUN_B", run_b)):
         if not (path / MANIFEST).is_file():
