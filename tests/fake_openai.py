@@ -1,7 +1,7 @@
 """A fake OpenAI-compatible server on 127.0.0.1 whose faults are chosen by the URL path.
 
 `server.url("array")` is `http://127.0.0.1:PORT/array/v1`: requests under `/array/` get that
-mode's answer. The one-token start-up probe (max_tokens == 1) is answered normally unless the
+mode's answer. `server.url("ok-then-hang~t1")` is the same mode with its own request counters. The one-token start-up probe (max_tokens == 1) is answered normally unless the
 mode starts with `probe-`. Every wait is bounded (a hung request gives up after HANG_S).
 """
 
@@ -57,11 +57,12 @@ class FaultServer:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 body = json.loads(raw)
-                mode = self.path.strip("/").split("/", 1)[0]
+                route = self.path.strip("/").split("/", 1)[0]  # MODE or MODE~TAG (its own counters)
+                mode = route.split("~", 1)[0]
                 probe = body.get("max_tokens") == 1
                 with server.lock:
-                    server.counts[(mode, "probe" if probe else "gen")] += 1
-                    n = server.counts[(mode, "probe" if probe else "gen")]
+                    server.counts[(route, "probe" if probe else "gen")] += 1
+                    n = server.counts[(route, "probe" if probe else "gen")]
                 status, payload = server.answer(mode, probe, n, body, dict(self.headers))
                 if status is None:  # hang
                     server.stop.wait(HANG_S)

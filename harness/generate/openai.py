@@ -469,7 +469,7 @@ async def _post(session, url: str, body: dict) -> dict:
             try:
                 return json.loads(text)
             except ValueError:
-                raise RetryableError(f"an answer that is not JSON from {where}: {excerpt(text, 40)}") from None
+                raise RetryableError(f"an answer that is not JSON from {where}: {excerpt(text, 60)}") from None
     except (aiohttp.ClientError, asyncio.TimeoutError) as e:  # connection, payload, malformed response
         raise RetryableError(redact_urls(f"{type(e).__name__} on {where}: {e}".rstrip(": "))) from None
 
@@ -553,7 +553,7 @@ def _probe_one(settings: OpenAISettings, key: str | None, url: str, body: bytes)
             try:
                 data = json.loads(raw)
             except ValueError:
-                last, connect = f"an answer that is not JSON: {excerpt(raw.decode(errors='replace'), 40)}", False
+                last, connect = f"an answer that is not JSON: {excerpt(raw.decode(errors='replace'), 60)}", False
             else:
                 try:
                     return parse_answer(settings, data, need_usage=False)
