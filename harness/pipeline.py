@@ -24,7 +24,7 @@ from harness.errors import HarnessError
 from harness.generate.base import STOP_REASONS, Backend, GenerationSettings, Prompt, Rendered, Request
 from harness.generate.cache import CachedCompletion, GenerationCache, NoCache, cache_key
 from harness.generate.registry import BackendSpec
-from harness.results import Prediction
+from harness.record import Manifest, Prediction, ScoresDoc
 
 COMMIT_EVERY_S = 0.5  # commit generated completions at least this often…
 COMMIT_EVERY_N = 64  # …or whenever this many are pending
@@ -102,7 +102,7 @@ def resolve_dataset(config: RunConfig) -> Path:
 def plan_run(config: RunConfig) -> RunPlan:
     """Load every item, prompt and shot and run every backend's preflight; raises HarnessError
     (naming the config file, line and key) before anything is loaded or written."""
-    from harness.results import sha256_file
+    from harness.io import sha256_file
     from harness.tasks import TASKS, load_items, missing_references, select_items, select_shots
 
     dataset_dir = resolve_dataset(config)
@@ -357,8 +357,8 @@ def generate(backend: Backend, fitted: Sequence[Rendered], keys: Sequence[str], 
 
 
 def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Sequence[str]) -> Prediction:
+    from harness.io import sha256_text
     from harness.postprocess import clean
-    from harness.results import sha256_text
 
     return Prediction(
         id=rendered.request.id,
@@ -377,9 +377,10 @@ def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Seq
 
 
 def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str, dict], started: str,
-                   finished: str, cache_info: dict) -> dict:
+                   finished: str, cache_info: dict) -> Manifest:
     from harness import __version__
     from harness.postprocess import describe
+    from harness.record import SCHEMA_VERSION
     from harness.results import git_commit, hardware, versions
 
     config = plan.config
@@ -387,7 +388,8 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
     throughput: dict[str, dict] = {}
     for r in runs:
         throughput.setdefault(r.model, {})[r.task] = r.throughput()
-    return {
+    return Manifest.model_validate({
+        "schema_version": SCHEMA_VERSION,
         "run": config.run,
         "harness_version": __version__,
         "git_commit": git["commit"] if git else None,
@@ -427,94 +429,123 @@ def build_manifest(plan: RunPlan, runs: Sequence[TaskRun], backends: Mapping[str
         "throughput": throughput,
         "cache": cache_info,
         "postprocess_rules": describe(config.postprocess),
-    }
+    }, strict=False)  # built here from typed values; strict checking is for what is read back
 
 
 def write_run(plan: RunPlan, runs: Sequence[TaskRun], backends, started: str, finished: str, cache_info: dict,
               results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
+    from harness.io import staged_folder
     from harness.names import run_folder
-    from harness.results import prediction_path, staged_folder, write_json, write_predictions
+    from harness.record import prediction_path, write_manifest, write_predictions
 
     target = run_folder(results_root, plan.config.run)
     manifest = build_manifest(plan, runs, backends, started, finished, cache_info)
     with staged_folder(target) as folder:
         for r in runs:
             write_predictions(prediction_path(folder, r.model, r.task), r.predictions)
-        write_json(folder / "manifest.json", manifest)
+        write_manifest(folder, manifest)
         rescore(folder)  # scores and tables exactly as `harness rescore` computes them
     return target
 
 
-def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
+def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     """Recompute item and corpus scores and the tables from the stored predictions (no model).
-    Returns the scores document; rewrites predictions' `scores`, scores.json, results.md/csv."""
+    Returns the scores document; rewrites predictions' `scores`, scores.json, results.md/csv.
+
+    Everything is read and checked first (manifest, every predictions file, the dataset), so a
+    damaged or mismatched folder is one HarnessError and no file is changed."""
     from harness import __version__
-    from harness.results import (
-        now,
-        prediction_path,
-        read_json,
-        read_predictions,
-        render_csv,
-        render_markdown,
-        sha256_file,
-        summary_row,
-        write_json,
-        write_predictions,
-        write_text,
-    )
+    from harness.io import sha256_file, write_text
+    from harness.record import SCHEMA_VERSION, prediction_path, read_manifest, read_predictions, \
+        write_predictions, write_scores
+    from harness.report.tables import render_csv, render_markdown
+    from harness.results import now
     from harness.score import score_with_items
     from harness.score.text import ScoringError
     from harness.tasks import load_items
 
     folder = Path(folder)
-    manifest = read_json(folder / "manifest.json")
-    dataset = Path(manifest["dataset"].get("local_path") or manifest["dataset"]["path"])
+    manifest_file = folder / "manifest.json"
+    manifest = read_manifest(folder)
+    seed = manifest.config.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise HarnessError(f"{manifest_file}: 'config.seed' missing or not an integer")
+    dataset = Path(manifest.dataset.local_path or manifest.dataset.path)
     if not (dataset / "MANIFEST.json").is_file():
-        raise HarnessError(f"{folder}/manifest.json: dataset folder '{dataset}' of the run not found")
-    if sha256_file(dataset / "MANIFEST.json") != manifest["dataset"]["manifest_sha256"]:
+        raise HarnessError(f"{manifest_file}: dataset folder '{dataset}' of the run not found")
+    if sha256_file(dataset / "MANIFEST.json") != manifest.dataset.manifest_sha256:
         raise HarnessError(f"{dataset}: the dataset changed since the run (MANIFEST sha256 differs); "
                            "rebuild the dataset the run used or run again")
-    seed = manifest["config"]["seed"]
+    if not manifest.throughput:
+        raise HarnessError(f"{manifest_file}: 'throughput' lists no model × task pair (nothing to score)")
     items_by_task: dict[str, dict] = {}
-    score_rows, summary_rows = [], []
-    for model, tasks in manifest["throughput"].items():
-        role = manifest["models"][model]["role"]
+    pairs = []
+    for model, tasks in manifest.throughput.items():
         for task, throughput in tasks.items():
             path = prediction_path(folder, model, task)
-            predictions = read_predictions(path)
+            predictions = read_predictions(path, n_items=manifest.tasks[task].n_items)
             if task not in items_by_task:
                 items_by_task[task] = {it.id: it for it in load_items(task, dataset)}
             unknown = [p.id for p in predictions if p.id not in items_by_task[task]]
             if unknown:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
-            items = [items_by_task[task][p.id] for p in predictions]
-            references = [list(it.references[:1]) if role == "ceiling" else list(it.references) for it in items]
-            hypotheses = [p.output for p in predictions]
-            metrics = manifest["tasks"][task]["metrics"]
-            row = summary_row(model, task, predictions, throughput)
-            try:
-                corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
-            except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
-                row["not_scored"] = _scoring_problem(e, predictions)
-                corpus, per_item = [], {m: [None] * len(predictions) for m in metrics}
-            for j, p in enumerate(predictions):
-                p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
-            write_predictions(path, predictions)
-            score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
-            summary_rows.append(row)
-    scores_doc = {
-        "run": manifest["run"],
-        "dataset_manifest_sha256": manifest["dataset"]["manifest_sha256"],
+            pairs.append((model, task, throughput, path, predictions))
+    score_rows, summary_rows = [], []
+    for model, task, throughput, path, predictions in pairs:
+        items = [items_by_task[task][p.id] for p in predictions]
+        ceiling = manifest.models[model].role == "ceiling"
+        references = [list(it.references[:1]) if ceiling else list(it.references) for it in items]
+        hypotheses = [p.output for p in predictions]
+        metrics = manifest.tasks[task].metrics
+        not_scored = None
+        try:
+            corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
+        except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
+            not_scored = _scoring_problem(e, predictions)
+            corpus = []
+        for j, p in enumerate(predictions):
+            p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
+        score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
+        summary_rows.append(_summary_row(model, task, predictions, throughput, not_scored))
+    scores_doc = ScoresDoc.model_validate({
+        "schema_version": SCHEMA_VERSION,
+        "run": manifest.run,
+        "dataset_manifest_sha256": manifest.dataset.manifest_sha256,
         "harness_version": __version__,
         "created": now(),
         "scores": score_rows,
         "summary": summary_rows,
-    }
-    write_json(folder / "scores.json", scores_doc)
+    }, strict=False)
+    for _, _, _, path, predictions in pairs:  # written only once everything scored
+        write_predictions(path, predictions)
+    write_scores(folder, scores_doc)
     write_text(folder / "results.md", render_markdown(manifest, scores_doc))
     write_text(folder / "results.csv", render_csv(manifest, scores_doc))
     return scores_doc
+
+
+def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput,
+                not_scored: str | None = None):
+    """The scores.json summary row of one model × task: shares of truncated, max-token and off-target items."""
+    from harness.record import SummaryRow
+    from harness.score import TASK_LANG
+    from harness.score.text import off_target
+
+    n = len(predictions)
+    lang = TASK_LANG.get(task)
+    return SummaryRow(
+        model=model,
+        task=task,
+        n=n,
+        truncated_share=sum(p.truncated for p in predictions) / n if n else None,
+        max_tokens_share=sum(p.stop_reason == "max_new_tokens" for p in predictions) / n if n else None,
+        # outputs mostly in the wrong language (Chinese for an English target): scored as they are
+        off_target_share=sum(off_target(p.output, lang) for p in predictions) / n if n and lang else None,
+        tokens_per_s=throughput.tokens_per_s,
+        wall_s=throughput.wall_s,
+        **({"not_scored": not_scored} if not_scored else {}),
+    )
 
 
 def _scoring_problem(error, predictions: Sequence[Prediction]) -> str:

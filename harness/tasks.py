@@ -7,8 +7,6 @@ scored against, and its prompt (a versioned YAML template, `harness/prompts/<tas
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -18,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from harness.errors import HarnessError
+from harness.io import sha256_json
 from harness.generate.base import Prompt
 from harness.registry import lookup
 
@@ -200,8 +199,7 @@ class PromptTemplate(BaseModel):
 
     @property
     def sha256(self) -> str:
-        canonical = json.dumps(self.model_dump(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return sha256_json(self.model_dump())
 
     def _input(self, source: str) -> str:
         return self.input.replace("{source}", source)

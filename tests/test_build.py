@@ -84,7 +84,7 @@ def test_bad_seeds_exit_2_with_one_line_and_leave_data_untouched(root, tmp_path,
     assert code == 2
     assert stderr.count("\n") == 1 and stderr.startswith("error: ") and message in stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert not list(tmp_path.glob("data.tmp-*"))
+    assert not list(tmp_path.glob(".data.tmp-*")) and not list(tmp_path.glob("data.tmp-*"))
 
 
 def test_bad_input_prints_no_traceback(root, tmp_path):

@@ -123,10 +123,13 @@ def test_max_drop_lets_a_small_significant_drop_through(smoke, run_cli, tmp_path
 
 
 def test_different_item_sets_exit_2_unless_intersect(smoke, run_cli, tmp_path):
-    fewer = copy_run(smoke, tmp_path / "fewer")
-    path = fewer / "predictions" / "copy" / "translate_en_zh.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    path.write_text("\n".join(lines[:-3]) + "\n", encoding="utf-8")
+    fewer = copy_run(smoke, tmp_path / "fewer")  # as if run with a limit of 17 on translate_en_zh
+    for path in (fewer / "predictions").glob("*/translate_en_zh.jsonl"):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        path.write_text("\n".join(lines[:17]) + "\n", encoding="utf-8")
+    manifest = json.loads((fewer / "manifest.json").read_text(encoding="utf-8"))
+    manifest["tasks"]["translate_en_zh"]["n_items"] = 17
+    (fewer / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     code, out, err = compare(run_cli, smoke, fewer, "--gate")
     assert code == 2 and out == ""
     assert "copy translate_en_zh has 17 items" in err and "has 20 (17 shared); pass --intersect" in err
@@ -169,6 +172,7 @@ def test_bad_run_folders_exit_2(smoke, run_cli, tmp_path):
     manifest = json.loads((lonely / "manifest.json").read_text(encoding="utf-8"))
     scores = json.loads((lonely / "scores.json").read_text(encoding="utf-8"))
     manifest["models"] = {"other": {"backend": "baseline", "role": "baseline", "identity": {}}}
+    manifest["throughput"] = {"other": manifest["throughput"]["copy"]}
     scores["scores"] = [dict(s, model="other") for s in scores["scores"] if s["model"] == "copy"]
     scores["summary"] = []
     (lonely / "predictions" / "copy").rename(lonely / "predictions" / "other")

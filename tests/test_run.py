@@ -96,7 +96,12 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
     assert set(copy_en_zh[0]["scores"]) == {"bleu", "chrf++"}
 
     scores = json.loads((folder / "scores.json").read_text())
-    assert set(scores) == {"run", "dataset_manifest_sha256", "harness_version", "created", "scores", "summary"}
+    assert list(scores) == ["schema_version", "run", "dataset_manifest_sha256", "harness_version", "created", "scores",
+                            "summary"]
+    assert scores["schema_version"] == manifest["schema_version"] == 1
+    assert oct(folder.stat().st_mode & 0o777) == "0o755"  # folders 0755 like their 0644 files (not mkdtemp's 0700)
+    assert oct((folder / "predictions" / "copy").stat().st_mode & 0o777) == "0o755"
+    assert oct((folder / "scores.json").stat().st_mode & 0o777) == "0o644"
     row = next(s for s in scores["scores"] if (s["model"], s["task"], s["metric"]) == ("reference-B", "summarize_zh", "rougeL"))
     assert row["n"] == 5 and row["ci_low"] <= row["value"] <= row["ci_high"] and "refs:1" in row["signature"]
     lead = next(s for s in scores["scores"] if (s["model"], s["task"], s["metric"]) == ("lead-3", "summarize_zh", "rouge1"))
@@ -361,7 +366,7 @@ def test_results_folder_is_swapped_in_whole(tmp_path):
     import subprocess
     import sys
 
-    from harness.results import staged_folder
+    from harness.io import staged_folder
 
     target = tmp_path / "run"
     target.mkdir()
@@ -443,7 +448,7 @@ def test_with_plain_stops_adds_each_stop_once():
 def test_jsonl_reader_keeps_line_separators_inside_strings(tmp_path):
     """JSON written with ensure_ascii=False leaves U+2028/U+2029 raw; str.splitlines() would cut
     such a prediction in two and make `harness rescore` fail on a model's output."""
-    from harness.results import read_jsonl
+    from harness.io import read_jsonl
 
     path = tmp_path / "p.jsonl"
     rows = [{"id": "a", "output": "第一行\u2028第二行\u2029end"}, {"id": "b", "output": "x"}]

@@ -61,7 +61,7 @@ def rescore(
     from harness.pipeline import rescore as rescore_folder
 
     doc = rescore_folder(folder)
-    typer.echo(f"rescored {folder}/: {len(doc['summary'])} model × task rows, {len(doc['scores'])} scores")
+    typer.echo(f"rescored {folder}/: {len(doc.summary)} model × task rows, {len(doc.scores)} scores")
 
 
 def render(

@@ -6,10 +6,7 @@ written into a temporary sibling folder which replaces the target only when comp
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from harness import __version__
 from harness.data.clean import Document
 from harness.data.references import References
 from harness.errors import HarnessError
+from harness.io import sha256_file, staged_folder, write_text
 
 DATASET_NAME = "zh-llm-news-eval"
 
@@ -140,10 +138,6 @@ def schemas():
     }
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def reference_digests(refs: References) -> dict[str, str]:
     """sha256 of every reference file the build read, keyed by its path inside `references/`."""
     folder = refs.folder
@@ -163,7 +157,7 @@ def write_manifest(folder: Path, docs: list[Document], references: dict, extra_v
         "files": files,
         "built_with": extra_versions,
     }
-    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text(folder / "MANIFEST.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def versions() -> dict[str, str]:
@@ -193,21 +187,8 @@ def check_out_dir(target: Path) -> None:
 
 def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
     """Call ``fill(tmp)`` on a fresh sibling folder, then swap it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    try:
+    with staged_folder(target) as tmp:
         fill(tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-    tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = None) -> dict[str, int]:
@@ -238,7 +219,7 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
     def fill(folder: Path) -> None:
         for name, schema in schemas().items():
             write_parquet(tables[name], folder / f"{name}.parquet", schema)
-        (folder / "README.md").write_text(card, encoding="utf-8")
+        write_text(folder / "README.md", card)
         write_manifest(folder, docs, references, built_with)
 
     atomic_write_dir(out_dir, fill)

@@ -15,7 +15,6 @@ guidelines and raises one HarnessError listing every offending id.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from harness.data.clean import Document, to_simplified
 from harness.errors import HarnessError
+from harness.io import read_jsonl
 
 SUMMARY_LANGUAGES = ("zh", "en")
 REFERENCE_NAMES = ("A", "B")
@@ -173,13 +173,8 @@ def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
     meta = _read_yaml(meta_path)
     _check_identity(meta, meta_path, doc_id, "en")
     entries = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+    for location, row in read_jsonl(path):  # split on "\n" only: U+2028 inside a string is text
+        n = int(location.rpartition(":")[2])
         where = f":{n}"
         entries.append(TranslationEntry(_field(row, "segment_id", path, where), _field(row, "zh", path, where),
                                         _field(row, "en", path, where), n))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from harness.data.clean import Document, clean_document
 from harness.data.rules import SEEDS, SEEDS_BY_FILENAME
 from harness.errors import HarnessError
+from harness.io import sha256_bytes
 
 
 def read_seed_text(path: Path, expected_sha256: str) -> str:
@@ -20,7 +20,7 @@ def read_seed_text(path: Path, expected_sha256: str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise HarnessError(f"{path}: not UTF-8 (byte 0x{raw[e.start]:02x} at offset {e.start})") from None
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = sha256_bytes(raw)
     if digest != expected_sha256:
         raise HarnessError(
             f"{path}: unrecognised content (sha256 {digest[:12]}…, expected {expected_sha256[:12]}…); "

@@ -13,8 +13,6 @@ two runs share the database.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -23,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.io import sha256_json
 
 SCHEMA_VERSION = 1
 FILENAME = f"generations-v{SCHEMA_VERSION}.sqlite"
@@ -46,8 +45,7 @@ def cache_dir() -> Path:
 
 def cache_key(parts: Mapping) -> str:
     """sha256 of the canonical JSON of the key parts (sorted keys, no whitespace)."""
-    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return sha256_json(parts)
 
 
 @dataclass(frozen=True)

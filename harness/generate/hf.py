@@ -60,7 +60,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.results import sha256_text
+from harness.io import sha256_text, write_json
 from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered, with_plain_stops
 
 ENGINE = "transformers"
@@ -177,14 +177,7 @@ def _read_memo(memo: Path | None) -> dict:
 
 
 def _write_memo(memo: Path, memos: dict) -> None:
-    import os
-    import tempfile
-
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=memo.parent, prefix=memo.name, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as f:
-        json.dump(memos, f)
-    os.replace(temporary, memo)
+    write_json(memo, memos)
 
 
 def sane_context_length(config: Any, tokenizer: Any) -> int | None:

@@ -9,12 +9,12 @@ snapshot of the cache folder to restore.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.io import sha256_file, sha256_text
 
 
 def model_identities(config_file: Path) -> list[str]:
@@ -38,8 +38,8 @@ def cache_key(config_file: Path) -> str:
     config_file = Path(config_file)
     if not config_file.is_file():
         raise HarnessError(f"{config_file}: config file not found")
-    config_sha = hashlib.sha256(config_file.read_bytes()).hexdigest()
-    models_sha = hashlib.sha256("\n".join(model_identities(config_file)).encode("utf-8")).hexdigest()
+    config_sha = sha256_file(config_file)
+    models_sha = sha256_text("\n".join(model_identities(config_file)))
     return f"{config_file.stem}-config-{config_sha[:16]}-models-{models_sha[:16]}"
 
 

@@ -15,12 +15,11 @@ bands: with n items the smallest two-sided AR p-value is about 2 / 2**n, so AR c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from harness.errors import HarnessError
-from harness.report.leaderboard import md_code, md_text
+from harness.io import Markdown, json_text, markdown_table, md_code, md_text
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, gain, outputs
 
@@ -225,15 +224,15 @@ def to_markdown(report: CompareReport) -> str:
         f"B − A in points (0–100) with its 95 % paired-bootstrap CI; ▲/▼ mark significant changes "
         f"({test} p < {s.alpha:g}; for TER lower is better). Gate: no significant drop larger than {report.max_drop:g}.",
         "",
-        "| model | task | metric | n | A | B | B − A [95 % CI] | p bootstrap | p AR | |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|:---:|",
     ]
-    for d in report.deltas:
-        mark = d.mark + (" **gate**" if d.fails_gate else "")
-        lines.append(
-            f"| {md_text(d.model)} | {md_text(d.task)} | {md_text(d.metric)} | {d.n} | {d.value_a:.2f} | {d.value_b:.2f} | "
-            f"{d.delta:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}] | {d.p_bootstrap:.4f} | {d.p_ar:.4f} | {mark} |"
-        )
+    header = ["model", "task", "metric", "n", "A", "B", "B − A [95 % CI]", "p bootstrap", "p AR", ""]
+    rows = [
+        [d.model, d.task, d.metric, str(d.n), f"{d.value_a:.2f}", f"{d.value_b:.2f}",
+         f"{d.delta:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}]", f"{d.p_bootstrap:.4f}", f"{d.p_ar:.4f}",
+         Markdown(d.mark + (" **gate**" if d.fails_gate else ""))]
+        for d in report.deltas
+    ]
+    lines += markdown_table(header, rows, "lllrrrrrrc")
     if report.notes:
         lines += ["", "Notes:", ""] + [f"- {md_text(n)}" for n in report.notes]
     signatures = sorted({d.signature for d in report.deltas})
@@ -258,4 +257,4 @@ def to_dict(report: CompareReport) -> dict:
 
 
 def to_json(report: CompareReport) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(report))

@@ -13,20 +13,15 @@ ceiling is shown above the models and never ranked.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
-from harness.results import write_text
 from harness.tasks import TASKS
 
 TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order
@@ -379,22 +374,6 @@ def _share(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.0f} %"
 
 
-def md_text(text: str) -> str:
-    """Text for a Markdown table cell: pipes, backticks and HTML-significant characters neutralised."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(out.split())
-
-
-def md_code(text: str) -> str:
-    """Inline code span (outside tables) that holds any text: a fence longer than any backtick
-    run inside it, newlines folded."""
-    text = " ".join(text.split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
 def folder_note(src: Source, code: Callable[[str], str]) -> str:
     """' (folder `x`)' when the results folder is not named after the run."""
     return "" if src.path == src.run else f" (folder {code(src.path)})"
@@ -435,17 +414,15 @@ def to_markdown(board: Leaderboard) -> str:
             )
         lines.append("")
         header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens", "off-target"]
-        lines.append("| " + " | ".join(md_text(h) for h in header) + " |")
-        lines.append("|" + "|".join(["---:", "---", "---", *["---:"] * len(t.metrics), "---:", "---:", "---:", "---:"]) + "|")
+        rows = []
         for r in t.rows:
             name = md_text(r.label)
-            name = f"**{name}**" if r.role == "model" else f"*{name}*"
+            name = Markdown(f"**{name}**" if r.role == "model" else f"*{name}*")
             cells = [_cell_md(r.cells.get(m), bold=m == t.main_metric) for m in t.metrics]
             rank = "—" if r.rank is None else str(r.rank)
-            lines.append(
-                "| " + " | ".join([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share), _share(r.max_tokens_share),
-                                    _share(r.off_target_share)]) + " |"
-            )
+            rows.append([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share),
+                         _share(r.max_tokens_share), _share(r.off_target_share)])
+        lines += markdown_table(header, rows, "rll" + "r" * (len(header) - 3))
         lines.append("")
         lines.append("Signatures:")
         lines.append("")
@@ -461,7 +438,7 @@ def _cell_md(cell: Cell | None, bold: bool) -> str:
     if cell is None:
         return "—"
     value = f"{cell.value:.1f}"
-    return f"{'**' + value + '**' if bold else value} [{cell.ci_low:.1f}, {cell.ci_high:.1f}]"
+    return Markdown(f"{'**' + value + '**' if bold else value} [{cell.ci_low:.1f}, {cell.ci_high:.1f}]")
 
 
 CSV_COLUMNS = (
@@ -487,22 +464,20 @@ CSV_COLUMNS = (
 
 def to_csv(board: Leaderboard) -> str:
     """Long format: one line per table × row × metric."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for t in board.tables:
         for r in t.rows:
             for m in t.metrics:
                 cell = r.cells.get(m)
                 if cell is None:
                     continue
-                writer.writerow(
+                rows.append(
                     [
                         t.id,
                         t.task,
                         t.dataset_sha256,
                         t.main_metric,
-                        "" if r.rank is None else r.rank,
+                        r.rank,
                         r.model,
                         r.run,
                         r.role,
@@ -512,12 +487,12 @@ def to_csv(board: Leaderboard) -> str:
                         _round(cell.ci_high),
                         r.signatures.get(m, ""),
                         r.n,
-                        "" if r.truncated_share is None else _round(r.truncated_share),
-                        "" if r.max_tokens_share is None else _round(r.max_tokens_share),
-                        "" if r.off_target_share is None else _round(r.off_target_share),
+                        None if r.truncated_share is None else _round(r.truncated_share),
+                        None if r.max_tokens_share is None else _round(r.max_tokens_share),
+                        None if r.off_target_share is None else _round(r.off_target_share),
                     ]
                 )
-    return buf.getvalue()
+    return csv_text(CSV_COLUMNS, rows)
 
 
 def _round(x: float) -> float:
@@ -534,7 +509,7 @@ def to_dict(board: Leaderboard) -> dict:
             "signatures": dict(t.signatures),
             "dataset_manifest_sha256": t.dataset_sha256,
             "n_items": t.n_items,
-            "item_ids_sha256": hashlib.sha256("\n".join(t.item_ids).encode("utf-8")).hexdigest(),
+            "item_ids_sha256": sha256_text("\n".join(t.item_ids)),
             "sources": [asdict(s) for s in t.sources],
             "rows": [
                 {
@@ -567,7 +542,7 @@ def to_dict(board: Leaderboard) -> dict:
 
 
 def to_json(board: Leaderboard) -> str:
-    return json.dumps(to_dict(board), ensure_ascii=False, indent=2) + "\n"
+    return json_text(to_dict(board))
 
 
 def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:

@@ -1,0 +1,120 @@
+"""results.md and results.csv of one results folder: one table per task, models as rows (config order)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from harness.io import csv_text, markdown_table
+from harness.record import Manifest, ScoreRow, ScoresDoc, SummaryRow
+
+
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{100 * share:.0f} %"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _cell(score: ScoreRow | None) -> str:
+    if score is None:
+        return "–"
+    return f"{score.value:.2f} [{score.ci_low:.2f}, {score.ci_high:.2f}]"
+
+
+def table_rows(manifest: Manifest, scores_doc: ScoresDoc) -> Iterator[tuple[str, list[str], list[dict]]]:
+    """(task, metrics, rows) per task in config order; rows in config model order."""
+    by_key = {(s.model, s.task, s.metric): s for s in scores_doc.scores}
+    summary: dict[tuple[str, str], SummaryRow] = {(s.model, s.task): s for s in scores_doc.summary}
+    for task, info in manifest.tasks.items():
+        rows = []
+        for model, entry in manifest.models.items():
+            if (model, task) not in summary:
+                continue
+            rows.append({
+                "model": model,
+                "role": entry.role,
+                "summary": summary[(model, task)],
+                "scores": {m: by_key.get((model, task, m)) for m in info.metrics},
+                "not_scored": summary[(model, task)].not_scored,
+            })
+        yield task, list(info.metrics), rows
+
+
+def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
+    from harness.tasks import TASKS
+
+    git = manifest.git_commit
+    commit = f", git {git[:10]}{' (with local changes)' if manifest.git_dirty else ''}" if git else ""
+    rules = ", ".join(str(r.get("name")) for r in manifest.postprocess_rules) or "none"
+    lines = [
+        f"# Results: {manifest.run}",
+        "",
+        f"Dataset `{manifest.dataset.path}` (MANIFEST sha256 `{manifest.dataset.manifest_sha256[:16]}…`), "
+        f"harness {manifest.harness_version}{commit}, finished {manifest.finished}.",
+        "Scores on a 0–100 scale with their 95 % bootstrap confidence interval in brackets. "
+        f"Post-processing: {rules}.",
+    ]
+    for task, metrics, rows in table_rows(manifest, scores_doc):
+        if not rows:
+            continue
+        info = manifest.tasks[task]
+        lines += ["", f"## {task}: {TASKS[task].description if task in TASKS else ''}", ""]
+        header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
+        cells = []
+        for row in rows:
+            s = row["summary"]
+            line = [row["model"], row["role"], str(s.n)]
+            if row["not_scored"]:
+                line += ["not scored"] + ["–"] * (len(metrics) - 1)
+            else:
+                line += [_cell(row["scores"][m]) for m in metrics]
+            line += [_pct(s.truncated_share), _pct(s.max_tokens_share), _pct(s.off_target_share), _num(s.tokens_per_s, 1)]
+            cells.append(line)
+        lines += markdown_table(header, cells, "llr" + "r" * (len(header) - 3))
+        signatures: dict[str, list[str]] = {}
+        for row in rows:
+            for m in metrics:
+                if row["scores"][m]:
+                    signatures.setdefault(row["scores"][m].signature, []).append(row["model"])
+        lines += ["", "Signatures:"]
+        for signature, models in signatures.items():
+            lines.append(f"- `{signature}`" + ("" if len(models) == len(rows) else f" ({', '.join(models)})"))
+        notes = []
+        for row in rows:
+            if row["role"] == "ceiling":
+                notes.append(f"{row['model']} is reference B scored against reference A alone (the human-agreement "
+                             "ceiling); every other row is scored against all references.")
+            if row["not_scored"]:
+                notes.append(f"{row['model']} was not scored: {row['not_scored']}")
+        if info.missing_references:
+            ids = info.missing_references
+            notes.append(f"{len(ids)} item(s) left out for missing references: {', '.join(ids)}.")
+        if notes:
+            lines += ["", "Notes:"] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
+    tables = list(table_rows(manifest, scores_doc))
+    all_metrics = list(dict.fromkeys(m for _, metrics, _ in tables for m in metrics))
+    header = ["task", "model", "role", "n"]
+    for m in all_metrics:
+        header += [m, f"{m}_ci_low", f"{m}_ci_high"]
+    header += ["truncated_share", "max_tokens_share", "off_target_share", "tokens_per_s", "wall_s"]
+
+    def fmt(v):
+        return "" if v is None else (f"{v:.4f}" if isinstance(v, float) else v)
+
+    out = []
+    for task, _, rows in tables:
+        for row in rows:
+            s = row["summary"]
+            line = [task, row["model"], row["role"], s.n]
+            for m in all_metrics:
+                score = row["scores"].get(m)
+                line += [fmt(score.value), fmt(score.ci_low), fmt(score.ci_high)] if score else ["", "", ""]
+            line += [fmt(s.truncated_share), fmt(s.max_tokens_share), fmt(s.off_target_share), fmt(s.tokens_per_s),
+                     fmt(s.wall_s)]
+            out.append(line)
+    return csv_text(header, out)
