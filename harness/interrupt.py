@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -61,6 +62,20 @@ def uninstall() -> None:
         return
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def deferred():
+    """Hold SIGINT/SIGTERM back while a few renames must happen together (a folder swap); a
+    signal that arrives meanwhile is delivered right after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def exit_on(error: Interrupted) -> None:

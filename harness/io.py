@@ -201,12 +201,15 @@ def staged_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-    tmp.rename(target)
+    from harness.interrupt import deferred
+
+    with deferred():  # Ctrl-C between the two renames would leave no folder at `target`
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old.rmdir()
+            target.rename(old)
+        tmp.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
