@@ -78,7 +78,7 @@ _SOURCE_ONLY_MODEL_TYPES = {"marian", "m2m_100", "nllb_moe", "mbart", "fsmt"}
 
 def _positive_batch(value: int | str) -> int | str:
     if isinstance(value, int) and not 1 <= value <= 4096:
-        raise ValueError("must be an integer from 1 to 4096 or 'auto'")
+        raise ValueError("must be a positive integer or 'auto' (at most 4096)")
     return value
 
 
