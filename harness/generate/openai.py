@@ -236,12 +236,6 @@ def answer_text(answer: ChatAnswer) -> str:
     return (choice.message.content if isinstance(choice, _ChatChoice) else choice.text) or ""
 
 
-def completion_text(settings: OpenAISettings, data: Any) -> tuple[str, dict]:
-    """(text, choice as a dict) of a checked answer."""
-    answer = parse_answer(settings, data, need_usage=False)
-    return answer_text(answer), answer.choices[0].model_dump()
-
-
 class RetryableError(Exception):
     def __init__(self, message: str, retry_after: str | None = None):
         super().__init__(message)
