@@ -36,9 +36,12 @@ class Interrupted(BaseException):
 
 
 _received: list[int] = []
+_finished = False
 
 
 def _handle(signum, frame) -> None:
+    if _finished:  # the command has ended (its one line may be on its way out): keep its outcome
+        return
     if _received:  # a second signal during cleanup: stop now
         try:
             os.write(2, f"interrupted again by {signal.Signals(signum).name}: stopping now\n".encode())
@@ -52,9 +55,17 @@ def install() -> None:
     """Install the handler (main thread only; elsewhere, e.g. in a test's worker thread, a no-op)."""
     if threading.current_thread() is not threading.main_thread():
         return
+    global _finished
     _received.clear()
+    _finished = False
     for sig in SIGNALS:
         signal.signal(sig, _handle)
+
+
+def finish() -> None:
+    """The command has ended: signals from now on are ignored (the process is about to exit)."""
+    global _finished
+    _finished = True
 
 
 def uninstall() -> None:
