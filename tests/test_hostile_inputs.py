@@ -270,6 +270,7 @@ CASES = [
     Case("billion-laughs", run(billion_laughs()), "c.yaml"),
     Case("too-many-aliases", validate(many_aliases(150)), "c.yaml"),
     Case("recursive-alias", validate("run: &a [*a]\n"), "c.yaml:1"),
+    Case("yaml-deeply-nested", validate("run: " + "[" * 5000 + "]" * 5000 + "\n"), "c.yaml"),
     Case("config-over-1mb", validate(yaml.safe_dump(config()) + "# padding\n" * 120_000), "c.yaml"),
     Case("yaml-syntax", validate("run: x\n  tasks: [\n"), "c.yaml:2"),
     Case("yaml-python-tag", validate("run: !!python/object/apply:os.system ['true']\n"), "c.yaml:1"),
