@@ -203,15 +203,15 @@ def staged_folder(target: Path) -> Iterator[Path]:
         raise
     from harness.interrupt import deferred
 
-    with deferred():  # Ctrl-C between the two renames would leave no folder at `target`
+    with deferred():  # Ctrl-C between the renames would leave no folder at `target`, or a stray old one
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             old.rmdir()
             target.rename(old)
         tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
