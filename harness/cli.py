@@ -47,22 +47,43 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:  # pragma: no cover - older typer
         from click import exceptions as click
 
+    from harness import interrupt
+
     command = typer.main.get_command(app)
     try:
+        interrupt.install()  # SIGINT/SIGTERM: commit what finished, one line, exit 130/143
         command.main(args=argv if argv is not None else sys.argv[1:], prog_name="harness", standalone_mode=False)
-    except HarnessError as e:
-        typer.echo(f"error: {e}", err=True)
-        sys.exit(e.exit_code)
-    except click.NoArgsIsHelpError as e:  # bare `harness` / `harness data`: help, exit 0
-        typer.echo(e.ctx.get_help())
-    except click.UsageError as e:
-        typer.echo(f"error: {e.format_message()}", err=True)
+    except BaseException as e:
+        interrupt.finish()  # the command has ended: a signal from now on is ignored, the outcome stands
+        _exit_for(e, click)
+    else:
+        interrupt.finish()
+    finally:
+        if argv is not None:  # called in-process (tests): give the caller its handlers back
+            interrupt.uninstall()
+
+
+def _exit_for(error: BaseException, click) -> None:
+    """The one line and exit code for how a command ended."""
+    from harness import interrupt
+
+    if isinstance(error, HarnessError):
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    if isinstance(error, click.NoArgsIsHelpError):  # bare `harness` / `harness data`: help, exit 0
+        typer.echo(error.ctx.get_help())
+        return
+    if isinstance(error, click.UsageError):
+        typer.echo(f"error: {error.format_message()}", err=True)
         sys.exit(2)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
+    if isinstance(error, typer.Exit):
+        sys.exit(error.exit_code)
+    if isinstance(error, typer.Abort):
         typer.echo("aborted", err=True)
         sys.exit(130)
+    if isinstance(error, interrupt.Interrupted):
+        interrupt.exit_on(error)
+    raise error  # SystemExit (compare --gate) and anything unforeseen
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Run configs: YAML → strict pydantic models, with errors that name the file, line and key.
 
-The file is read with `yaml.safe_load` (nothing in a config is executed) and composed once more
-into its node tree only to know the line of every key. Unknown keys, tasks, metrics, backends and
-post-processing rules are errors with a "did you mean" suggestion. `--set a.b.0=value` overrides
+The file is read with harness.safe_yaml (`yaml.safe_load` semantics, nothing in a config is
+executed, with limits on size and aliases); its node tree gives the line of every key. Unknown
+keys, tasks, metrics, backends and post-processing rules are errors with a "did you mean" suggestion. `--set a.b.0=value` overrides
 are applied to the parsed data and validated like the file; an error in an overridden value names
 the `--set` option instead of a line.
 
@@ -22,10 +22,11 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, excerpt
+from harness.names import name_problem
+from harness.options import SEED_MAX
 from harness.registry import did_you_mean
 
-NAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 MODEL_COMMON_KEYS = ("name", "backend", "tasks")
 
 
@@ -86,23 +87,16 @@ def _line_map(node, path: Loc, lines: dict, source: str) -> None:
 
 
 def read_yaml(path: Path, what: str = "config") -> tuple[Any, ConfigSource]:
-    """Parse a YAML file safely; returns the data and a ConfigSource with the line of every key."""
+    """Parse a YAML file safely and within limits (harness.safe_yaml); returns the data and a
+    ConfigSource with the line of every key."""
+    from harness.safe_yaml import load_file
+
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: {what} file not found")
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        data, node = load_file(path, what)
+    except HarnessError as e:
+        raise ConfigError(str(e)) from None
     source = ConfigSource(file=str(path))
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}{line}: invalid YAML: {problem}") from None
     if node is not None:
         source.lines[()] = node.start_mark.line + 1
         _line_map(node, (), source.lines, str(path))
@@ -117,10 +111,12 @@ def apply_override(data: Any, expression: str, source: ConfigSource) -> Any:
     key, sep, raw = expression.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {expression}: expected KEY.PATH=VALUE, e.g. tasks.0.limit=5")
+    from harness.safe_yaml import load_text
+
     try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"--set {expression}: the value is not valid YAML ({getattr(e, 'problem', e)})") from None
+        value = load_text(raw, "value")[0]
+    except HarnessError as e:
+        raise ConfigError(f"--set {excerpt(expression)}: {e}") from None
     parts = key.strip().split(".")
     loc: list = []
     node = data
@@ -155,8 +151,12 @@ def apply_override(data: Any, expression: str, source: ConfigSource) -> Any:
 # --- the models ----------------------------------------------------------------------------------
 
 
+MAX_TOKENS = 1_000_000  # max_new_tokens: far beyond any context, still a number a backend can allocate for
+MAX_ITEMS = 1_000_000  # limit / per_doc / shots: far beyond any dataset here
+
+
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 def _unknown(kind: str, name, known: Iterable[str]) -> PydanticCustomError:
@@ -172,11 +172,11 @@ def _at(key: str, value, error: PydanticCustomError) -> ValidationError:
 
 
 def _name(value: str, what: str) -> str:
-    if not re.fullmatch(NAME_PATTERN, value):
-        raise PydanticCustomError(
-            "bad_name", "{what} '{value}' may only use letters, digits, '.', '_' and '-' (it names a folder)",
-            {"what": what, "value": value},
-        )
+    """The one name rule (harness.names): it rejects "", ".", "..", separators and hidden names."""
+    problem = name_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("bad_name", "{what} {value}: {problem}",
+                                  {"what": what, "value": excerpt(value), "problem": problem})
     return value
 
 
@@ -207,14 +207,14 @@ class TaskConfig(StrictModel):
     # A task of the config's own (docs/run.md, "Your own tasks"): a harness.tasks.TaskDef mapping
     # without `name` (it is `task`). Absent: `task` names a built-in task.
     define: Any = None
-    limit: int | None = Field(None, ge=1)
-    per_doc: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, le=MAX_ITEMS)
+    per_doc: int | None = Field(None, ge=1, le=MAX_ITEMS)
     ids: list[str] | None = None
     # None (the task's default prompt file), a path to a prompt YAML file, or an inline mapping;
     # always a PromptTemplate after validation.
     prompt: Any = Field(None, validate_default=True)
-    shots: int = Field(0, ge=0)
-    max_new_tokens: int = Field(0, ge=1)  # default filled from the task definition
+    shots: int = Field(0, ge=0, le=64)
+    max_new_tokens: int = Field(0, ge=1, le=MAX_TOKENS)  # default filled from the task definition
     metrics: list[Annotated[str, AfterValidator(_known_metric)]] = []  # default filled from the task definition
 
     @model_validator(mode="before")
@@ -331,7 +331,7 @@ def _prompt_file(spec: str | None, definition):
 
 class GenerationConfig(StrictModel):
     do_sample: bool = False
-    temperature: float = Field(0.0, ge=0.0)
+    temperature: float = Field(0.0, ge=0.0, le=100.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     stop: list[str] = []
 
@@ -385,7 +385,7 @@ DEFAULT_POSTPROCESS = ("strip_reasoning", "strip_label", "trim")
 class RunConfig(StrictModel):
     run: str
     dataset: str = "data"
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=SEED_MAX)
     tasks: list[TaskConfig] = Field(min_length=1)
     models: list[ModelConfig] = Field(min_length=1)
     generation: GenerationConfig = GenerationConfig()
@@ -438,8 +438,16 @@ def _message(err: Mapping, known: Iterable[str] | None) -> str:
         msg = msg[len("Value error, "):]
     value = err.get("input")
     if kind.endswith("_type") and (value is None or isinstance(value, (str, int, float, bool))):
-        msg += f" (got {value!r})"
+        msg += f" (got {_shown(value)})"
     return msg
+
+
+def _shown(value) -> str:
+    """A value as an error quotes it: short and escaped. A long string may be a whole file's text
+    (`prompt: ../../etc/passwd` parses as one string): only its length is told."""
+    if isinstance(value, str) and (len(value) > 40 or "\n" in value):
+        return f"a string of {len(value)} characters"
+    return excerpt(value, 40)
 
 
 def _model_at(root: type[BaseModel], loc: Sequence) -> type[BaseModel] | None:
@@ -574,8 +582,8 @@ def select(config: RunConfig, *, models: Sequence[str] | None = None, tasks: Seq
     for name in tasks or ():
         if name not in task_names:
             raise ConfigError(f"--tasks: no task '{name}' in {config.source.file}{did_you_mean(name, task_names)}")
-    if limit is not None and limit < 1:
-        raise ConfigError(f"--limit: must be at least 1 (got {limit})")
+    if limit is not None and not 1 <= limit <= MAX_ITEMS:
+        raise ConfigError(f"--limit: must be between 1 and {MAX_ITEMS} (got {limit})")
     new_tasks = [t for t in config.tasks if not tasks or t.task in tasks]
     if limit is not None:
         new_tasks = [t.model_copy(update={"limit": limit}) for t in new_tasks]

@@ -182,8 +182,13 @@ def sha256_json(obj) -> str:
 @contextmanager
 def staged_folder(target: Path) -> Iterator[Path]:
     """Yield an empty hidden sibling folder (0755); on success it replaces `target` in one rename,
-    on failure it is removed. Staging folders left by killed runs (their process is gone) are cleared."""
+    on failure it is removed. Staging folders left by killed runs (their process is gone) are cleared.
+    Refuses a target that is not a direct child of its parent (".", "..", a symlink elsewhere):
+    replacing it would replace the parent or a sibling."""
+    from harness.names import child_path
+
     target = Path(target)
+    child_path(target.parent, target.name, "folder name")
     make_folders(target.parent)
     for stale in target.parent.glob(f".{target.name}.tmp-*-*"):
         pid = stale.name.removeprefix(f".{target.name}.tmp-").split("-", 1)[0]
@@ -196,14 +201,17 @@ def staged_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-    tmp.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    from harness.interrupt import deferred
+
+    with deferred():  # Ctrl-C between the renames would leave no folder at `target`, or a stray old one
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old.rmdir()
+            target.rename(old)
+        tmp.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager

@@ -382,9 +382,10 @@ def build_manifest(outcome: RunOutcome) -> Manifest:
 def write_run(outcome: RunOutcome, results_root: Path) -> Path:
     """Write the whole folder into a staging sibling and swap it in: never half a results folder."""
     from harness.io import staged_folder
+    from harness.names import run_folder
     from harness.record import prediction_path, write_manifest, write_predictions
 
-    target = Path(results_root) / outcome.plan.config.run
+    target = run_folder(results_root, outcome.plan.config.run)
     manifest = build_manifest(outcome)
     with staged_folder(target) as folder:
         for r in outcome.runs:

@@ -239,7 +239,12 @@ def _json_type(value) -> str:
 
 
 def prediction_path(folder: Path, model: str, task: str) -> Path:
-    return Path(folder) / PREDICTIONS / model / f"{task}.jsonl"
+    """predictions/<model>/<task>.jsonl; both names follow the one name rule (harness.names), so a
+    model named ".." in a damaged manifest cannot point outside predictions/."""
+    from harness.names import check_name, child_path
+
+    check_name(task, "task name")
+    return child_path(Path(folder) / PREDICTIONS, model, "model name") / f"{task}.jsonl"
 
 
 def _read_json(file: Path):

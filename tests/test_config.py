@@ -24,9 +24,10 @@ BAD_CONFIGS = {
     "lead_setting_on_copy": (5, "models.0: n and unit apply only to kind: lead"),
     "hf_typo": (8, "models.0.revison: unknown key (did you mean 'revision'?)"),
     "hf_missing_path": (6, "models.0: model: local path './no/such/model' does not exist"),
-    "bad_run_name": (1, "run: run name 'my run' may only use letters, digits, '.', '_' and '-' (it names a folder)"),
-    "bad_model_name": (5, "models.0.name: model name 'lead/3' may only use letters, digits, '.', '_' and '-' "
-                          "(it names a folder)"),
+    "bad_run_name": (1, "run: run name 'my run': 1-128 letters, digits, '.', '_' or '-', starting with a letter or "
+                        "digit (it names a folder)"),
+    "bad_model_name": (5, "models.0.name: model name 'lead/3': 1-128 letters, digits, '.', '_' or '-', starting with "
+                          "a letter or digit (it names a folder)"),
     "limit_zero": (4, "tasks.0.limit: Input should be greater than or equal to 1"),
     "limit_string": (4, "tasks.0.limit: Input should be a valid integer (got 'five')"),
     "missing_models": (1, "models: missing required key"),
@@ -150,7 +151,7 @@ def test_defaults_are_resolved_and_trust_remote_code_is_off():
         ({"models": ["lead-4"]}, "--models: no model 'lead-4' in configs/smoke.yaml (did you mean 'lead-3'?)"),
         ({"tasks": ["translate_zh"]}, "--tasks: no task 'translate_zh' in configs/smoke.yaml "
                                       "(did you mean 'translate_zh_en'?)"),
-        ({"limit": 0}, "--limit: must be at least 1 (got 0)"),
+        ({"limit": 0}, "--limit: must be between 1 and 1000000 (got 0)"),
         ({"models": ["lead-3"], "tasks": ["translate_en_zh"]},
          "--models/--tasks: the selection leaves no model with a task to run"),
     ],

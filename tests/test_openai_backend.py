@@ -136,8 +136,13 @@ def _rendered(backend, n: int, max_new_tokens: int = 8) -> list[Rendered]:
     return out
 
 
+def finished(completions) -> list:
+    """The completions of a generate() call, without its ticks (None while nothing finished)."""
+    return [c for c in completions if c is not None]
+
+
 def _settings(urls, **kwargs) -> OpenAISettings:
-    return OpenAISettings(model="stub", base_url=urls, backoff_s=0.01, timeout_s=10, **kwargs)
+    return OpenAISettings(**{"model": "stub", "base_url": urls, "backoff_s": 0.01, "timeout_s": 10, **kwargs})
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -189,7 +194,7 @@ def test_identity_is_the_served_model_and_fingerprint_never_the_key(stub, monkey
     backend = backend_module.load(_settings(server.url, api_key_env="TEST_OPENAI_KEY"))
     identity = backend.identity()
     assert identity["served_model"] == "stub-model-v1" and identity["system_fingerprint"] == "fp_stub"
-    completions = list(backend.generate(_rendered(backend, 3), GenerationSettings()))
+    completions = finished(backend.generate(_rendered(backend, 3), GenerationSettings()))
     assert sorted(c.id for c in completions) == ["id0", "id1", "id2"]
     assert {c.raw for c in completions} == {"echo: item 0", "echo: item 1", "echo: item 2"}
     assert all(h["Authorization"] == "Bearer sk-secret-123" for h in server.headers)
@@ -245,7 +250,8 @@ def test_an_unforeseen_error_is_one_line_and_the_others_finish(stub, monkeypatch
     got = []
     with pytest.raises(HarnessError, match=r"^openai: item 'id1': RuntimeError: boom$"):
         for c in backend.generate(_rendered(backend, 3), GenerationSettings()):
-            got.append(c.id)
+            if c is not None:
+                got.append(c.id)
     assert "id0" in got
 
 
@@ -253,7 +259,7 @@ def test_5xx_and_429_are_retried_with_backoff(stub):
     server = stub()
     backend = backend_module.load(_settings(server.url, max_retries=4))
     server.fail_first = [500, 503, 429]
-    (completion,) = backend.generate(_rendered(backend, 1), GenerationSettings())
+    (completion,) = finished(backend.generate(_rendered(backend, 1), GenerationSettings()))
     assert completion.raw == "echo: item 0"
     assert len(server.requests) == 1 + 4  # probe, three failures, the success
     assert backend.info().details["retries"] == 3
@@ -266,7 +272,8 @@ def test_exhausted_retries_keep_what_finished_and_say_so(stub):
     got = []
     with pytest.raises(HarnessError) as e:
         for c in backend.generate(_rendered(backend, 3), GenerationSettings()):
-            got.append(c.id)
+            if c is not None:
+                got.append(c.id)
     assert "id0" in got and "id1" not in got  # id2 may or may not have finished before the stop
     assert sum("item 1" in json.dumps(r) for r in server.requests) == 3
     assert str(e.value) == (f"openai: item 'id1' failed after 3 attempts (last: HTTP 500 from {server.url}/chat/completions); "
@@ -285,7 +292,7 @@ def test_client_errors_are_not_retried(stub):
 def test_requests_are_sharded_and_concurrency_is_bounded(stub):
     a, b = stub(delay_s=0.05), stub(delay_s=0.05)
     backend = backend_module.load(_settings([a.url, b.url], concurrency=2))
-    completions = list(backend.generate(_rendered(backend, 12), GenerationSettings()))
+    completions = finished(backend.generate(_rendered(backend, 12), GenerationSettings()))
     assert len(completions) == 12
     assert len(a.requests) == len(b.requests) == 1 + 6  # the probe + half of the batch each
     assert a.max_in_flight <= 2 and b.max_in_flight <= 2
@@ -296,16 +303,174 @@ def test_a_dead_replica_fails_over_to_the_other(stub):
     dead = f"http://{LOOPBACK}:{free_port()}/v1"
     backend = backend_module.load(_settings(a.url))
     backend.settings = _settings([a.url, dead], max_retries=2)  # the replica died after load
-    completions = list(backend.generate(_rendered(backend, 4), GenerationSettings()))
+    completions = finished(backend.generate(_rendered(backend, 4), GenerationSettings()))
     assert sorted(c.id for c in completions) == ["id0", "id1", "id2", "id3"]
 
 
 def test_completions_endpoint_sends_the_plain_prompt(stub):
     server = stub()
     backend = backend_module.load(_settings(server.url, endpoint="completions"))
-    (c,) = backend.generate(_rendered(backend, 1, max_new_tokens=2), GenerationSettings(stop=("\n",)))
+    (c,) = finished(backend.generate(_rendered(backend, 1, max_new_tokens=2), GenerationSettings(stop=("\n",))))
     assert server.requests[-1]["prompt"] == "item 0" and server.requests[-1]["stop"] == ["\n"]
     assert c.stop_reason == "max_new_tokens"
+
+
+# --------------------------------------------------------------------------- faults (tests/fake_openai.py)
+
+
+@pytest.fixture(scope="module")
+def faults():
+    from tests.fake_openai import FaultServer
+
+    server = FaultServer()
+    yield server
+    server.close()
+
+
+def _answer(content="hi", **top):
+    choice = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+    return {"model": "m", "choices": [choice], "usage": {"completion_tokens": 1}, **top}
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ([], "the answer is a JSON list, not a completion object: []"),
+        ("text", "the answer is a JSON str, not a completion object: 'text'"),
+        (_answer(12345), "the answer is not a chat completion: choices.0.message.content: Input should be a valid "
+                         "string (got 12345)"),
+        (_answer([{"type": "text"}]), "the answer is not a chat completion: choices.0.message.content: Input should "
+                                      "be a valid string (got [{'type': 'text'}])"),
+        (_answer(choices=[]), "the answer is not a chat completion: choices: List should have at least 1 item after "
+                              "validation, not 0 (got [])"),
+        ({"choices": [{"message": {"content": "x"}}]}, "usage.completion_tokens: missing"),
+        (_answer(usage={"completion_tokens": "3"}), "usage.completion_tokens: Input should be a valid integer (got '3')"),
+        (_answer("a\ud800b"), "the answer's text holds a lone surrogate ('\\ud800' at character 1)"),
+    ],
+)
+def test_answers_are_checked_against_the_schema(data, message):
+    with pytest.raises(backend_module.BadAnswer) as e:
+        backend_module.parse_answer(_settings("http://127.0.0.1:9/v1"), data)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_valid_answer_and_null_content():
+    settings = _settings("http://127.0.0.1:9/v1")
+    assert backend_module.answer_text(backend_module.parse_answer(settings, _answer("你好"))) == "你好"
+    assert backend_module.answer_text(backend_module.parse_answer(settings, _answer(None))) == ""
+
+
+def test_the_probe_is_retried_like_a_request(faults):
+    """A server still loading its model answers 503: the probe waits for it with the request policy."""
+    backend = backend_module.load(_settings(faults.url("probe-503-2~a"), max_retries=2))
+    assert backend.identity()["served_model"] == "fake-model"
+    assert faults.counts[("probe-503-2~a", "probe")] == 3
+    with pytest.raises(HarnessError) as e:  # too few retries: one line saying what the server answered
+        backend_module.load(_settings(faults.url("probe-503-2~b"), max_retries=1))
+    assert str(e.value) == (f"base_url: {faults.url('probe-503-2~b')}/chat/completions gave no usable answer after "
+                            "2 attempts (last: HTTP 503: loading)")
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [
+        ("probe-garbage", "gave no usable answer after 2 attempts (last: an answer that is not JSON: "
+                          "'<html><body>502 Bad Gateway</body></html>')"),
+        ("probe-array", "/chat/completions: the answer is a JSON list, not a completion object"),
+        ("probe-404", "answered HTTP 404: no such route"),
+    ],
+)
+def test_a_garbage_probe_answer_is_reported_as_what_it_is(faults, mode, message):
+    with pytest.raises(HarnessError) as e:
+        backend_module.load(_settings(faults.url(mode), max_retries=1))
+    assert message in str(e.value) and faults.url(mode) in str(e.value)
+    assert "cannot reach" not in str(e.value)
+
+
+def test_credentials_in_a_url_are_redacted_everywhere(faults):
+    secret_url = faults.url("array").replace("http://", "http://user:sk-in-url@")
+    assert backend_module.redact_urls(f"HTTP 500 from {secret_url}/x") == \
+        f"HTTP 500 from {faults.url('array').replace('http://', 'http://***@')}/x"
+    settings = _settings(secret_url)
+    assert "sk-in-url" not in json.dumps(settings.model_dump(mode="json"))  # the manifest records this
+    backend = backend_module.load(settings)  # the probe sends them as basic auth and succeeds
+    with pytest.raises(HarnessError) as e:
+        finished(backend.generate(_rendered(backend, 1), GenerationSettings()))
+    assert "sk-in-url" not in str(e.value) and "http://***@" in str(e.value)
+
+
+def test_stopping_early_cancels_requests_in_flight(faults):
+    """Ctrl-C (or any error in the consumer) closes the generator: hung requests are cancelled,
+    not waited out for their timeout."""
+    backend = backend_module.load(_settings(faults.url("hang"), timeout_s=60, concurrency=4))
+    stream = backend.generate(_rendered(backend, 4), GenerationSettings())
+    ticks = 0
+    for c in stream:
+        assert c is None  # nothing finishes: only ticks
+        ticks += 1
+        if ticks == 3:
+            break
+    started = time.monotonic()
+    stream.close()
+    assert time.monotonic() - started < 5
+
+
+def _cached(cache: Path) -> int:
+    path = cache / "generations-v1.sqlite"
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(path, timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _start(config: Path, results: Path, cache: Path, root: Path) -> subprocess.Popen:
+    env = {**os.environ, "HARNESS_CACHE": str(cache), "PYTHONPATH": str(root)}
+    return subprocess.Popen([sys.executable, "-m", "harness.cli", "run", str(config), "--results", str(results), "--quiet"],
+                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_finished_completions_are_committed_while_the_server_hangs(faults, tmp_path, root):
+    """Three answers, then the server hangs: the three are in the cache within a second (the
+    0.5 s commit timer), so a SIGKILL then loses none of them."""
+    config = _config(tmp_path, faults.url("ok-then-hang~commit"), limit=6)
+    run = _start(config, tmp_path / "results", tmp_path / "cache", root)
+    from tests.fake_openai import wait_for
+
+    try:
+        assert wait_for(lambda: _cached(tmp_path / "cache") >= 3, timeout_s=30), "the finished completions were not committed"
+        time.sleep(0.6)
+        assert run.poll() is None  # still waiting on the hung request
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=30)
+    assert _cached(tmp_path / "cache") == 3
+
+
+def test_a_bad_answer_never_rolls_back_finished_completions(faults, tmp_path, root):
+    config = _config(tmp_path, faults.url("ok-then-array"), limit=6)
+    run = _start(config, tmp_path / "results", tmp_path / "cache", root)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 2 and err.count("\n") == 1, err
+    assert "the answer is a JSON list, not a completion object" in err and faults.url("ok-then-array") in err
+    assert _cached(tmp_path / "cache") == 3
+    assert not (tmp_path / "results").exists()
+
+
+def test_sigint_during_a_hung_request_exits_130_at_once(faults, tmp_path, root):
+    config = _config(tmp_path, faults.url("ok-then-hang~sigint"), limit=6)
+    run = _start(config, tmp_path / "results", tmp_path / "cache", root)
+    from tests.fake_openai import wait_for
+
+    assert wait_for(lambda: _cached(tmp_path / "cache") >= 3, timeout_s=30)
+    sent = time.monotonic()
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=30)
+    assert time.monotonic() - sent < 5  # the request (timeout 120 s) was cancelled, not waited out
+    assert run.returncode == 130 and err.startswith("interrupted by SIGINT") and err.count("\n") == 1, err
+    assert _cached(tmp_path / "cache") == 3
 
 
 def test_server_down_at_start_is_one_line(run_cli, tmp_path, monkeypatch, root):

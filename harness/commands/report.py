@@ -26,7 +26,10 @@ DATASET_OPT = typer.Option(
 
 
 def _settings(alpha: float, test: str, seed: int):
+    from harness.options import check_seed
     from harness.report.significance import Settings
+
+    check_seed(seed)  # --alpha is checked by Settings
 
     return Settings(alpha=alpha, test=test, seed=seed)
 
@@ -111,6 +114,7 @@ def compare(
 
     for name in metric or []:
         get_spec(name)
+    settings = _settings(alpha, test, seed)  # bad numbers fail before any folder is read
     for label, path in (("RUN_A", run_a), ("RUN_B", run_b)):
         if not (path / MANIFEST).is_file():
             raise HarnessError(f"{label}: {path} is not a results folder (no {MANIFEST})")
@@ -118,7 +122,7 @@ def compare(
     check_comparable(a, b, max_drop)
     report = compare_runs(
         a, b, _items_for([a, b], dataset), metrics=metric or None, max_drop=max_drop, intersect=intersect,
-        settings=_settings(alpha, test, seed),
+        settings=settings,
     )
     markdown = to_markdown(report)
     if out is not None:

@@ -43,9 +43,11 @@ def run(
     before any model loads; nothing is written under RESULTS.
     """
     from harness.config import load_config, select
+    from harness.names import run_folder
     from harness.pipeline import evaluate
 
     config = select(load_config(config_file, overrides or ()), models=_split(models), tasks=_split(tasks), limit=limit)
+    run_folder(results, config.run)  # a --results that is a file fails now, not after generating
     evaluate(config, results_root=results, use_cache=not no_cache, quiet=quiet)
 
 
@@ -77,8 +79,8 @@ def render(
     from harness.errors import HarnessError
     from harness.pipeline import render_prompts
 
-    if n < 1:
-        raise HarnessError(f"-n: must be at least 1 (got {n})")
+    if not 1 <= n <= 1000:
+        raise HarnessError(f"-n: must be between 1 and 1000 (got {n})")
     config = select(load_config(config_file, overrides or ()), models=[model] if model else None,
                     tasks=[task] if task else None)
     for view in render_prompts(config, model=model, task=task, n=n):

@@ -89,8 +89,10 @@ def score_command(
             raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRICS)}")
     if zh_tokenizer is not None and definition.target_lang != "zh":
         raise HarnessError(f"--zh-tokenizer: task {task} has an English target")
-    if n_boot < 1:
-        raise HarnessError(f"--n-boot: must be at least 1, got {n_boot}")
+    from harness.options import N_BOOT_MAX, check_range, check_seed
+
+    check_seed(seed)
+    check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
 
     hypotheses = read_items(hyp, "--hyp")
     ref_columns = [read_items(path, "--ref") for path in ref]

@@ -13,6 +13,7 @@ from pathlib import Path
 from harness import __version__
 from harness.data.clean import Document
 from harness.data.references import References
+from harness.errors import HarnessError
 from harness.io import sha256_file, staged_folder, write_text
 
 DATASET_NAME = "zh-llm-news-eval"
@@ -168,6 +169,24 @@ def versions() -> dict[str, str]:
     return {name: version(name) for name in ("pyarrow", "opencc", "rouge-score", "nltk")}
 
 
+def check_out_dir(target: Path) -> None:
+    """The build replaces `target` whole: refuse ".", "..", a file, the current folder or one above
+    it, and a project folder (.git, pyproject.toml), so a typo in --out cannot delete a project."""
+    from harness.names import check_results_root, child_path
+
+    target = Path(target)
+    check_results_root(target.parent, "--out")
+    child_path(target.parent, target.name, "--out folder name")
+    if target.exists() and not target.is_dir():
+        raise HarnessError(f"--out {target}: is a file, not a dataset folder")
+    resolved, here = target.resolve(), Path.cwd().resolve()
+    if resolved == here or resolved in here.parents or resolved == Path.home().resolve():
+        raise HarnessError(f"--out {target}: is the current folder, one above it or the home folder; "
+                           "refusing to replace it")
+    if any((target / marker).exists() for marker in (".git", "pyproject.toml")):
+        raise HarnessError(f"--out {target}: holds a project (.git or pyproject.toml); refusing to replace it")
+
+
 def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
     """Call ``fill(tmp)`` on a fresh sibling folder, then swap it into place."""
     with staged_folder(target) as tmp:
@@ -185,6 +204,7 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
     from harness.data.seeds import load_documents
 
     # Every input error surfaces here, before any write.
+    check_out_dir(out_dir)
     docs = load_documents(seeds_dir)
     refs = load_and_validate(references_dir if references_dir is not None else seeds_dir.parent / "references", docs)
     tables = {

@@ -146,16 +146,9 @@ class References:
 
 
 def _read_yaml(path: Path) -> object:
-    import yaml
+    from harness.safe_yaml import safe_load
 
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise HarnessError(f"{path}: not UTF-8") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise HarnessError(f"{path}: not valid YAML{where}") from None
+    return safe_load(path, "reference")
 
 
 def _field(mapping: object, key: str, path: Path, where: str = "", kind: type = str):

@@ -108,7 +108,8 @@ class Backend(ABC):
 
     @abstractmethod
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
-        """Yield one Completion per rendered request, as they finish."""
+        """Yield one Completion per rendered request, as they finish. A backend that waits on
+        others (a server) may also yield None while nothing finishes: the caller commits then."""
 
     def info(self) -> BackendInfo:
         return BackendInfo(engine=type(self).__name__)

@@ -31,7 +31,7 @@ class BaselineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     kind: str
-    n: int | None = Field(None, ge=1)  # lead: how many sentences/characters (default 3 sentences)
+    n: int | None = Field(None, ge=1, le=1_000_000)  # lead: how many sentences/characters (default 3 sentences)
     unit: Literal["sentences", "chars"] = "sentences"
     #: Test-only: sleep this long per item, to simulate a slow model (kill-and-resume tests).
     #: Never changes outputs, so it is not part of the cache key.

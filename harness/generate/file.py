@@ -5,9 +5,11 @@ optionally `"task": "<task>"` when one file holds several tasks whose ids overla
 tasks share document ids, the two segment translation tasks share segment ids). `path` may also
 contain `{task}`, e.g. `outputs/mysystem/{task}.jsonl`, one file per task.
 
-Every item of every task the model runs on must have an output: a missing id stops the run
-before anything is generated, naming the file and the ids. Outputs are read, not generated, so
-they are never cached (the file is the cache).
+The file is UTF-8 (a leading BOM is dropped, as `harness score` does). A lone surrogate (a
+`"\ud800"` escape without its pair) is refused with the file and line: it is not text and could
+not be written to the results. Every item of every task the model runs on must have an output:
+a missing id stops the run before anything is generated, naming the file and the ids. Outputs
+are read, not generated, so they are never cached (the file is the cache).
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
     for where, row in parse_jsonl(data, path):  # "\n" lines only; a BOM is accepted, as `harness score` does
         if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("output"), str):
             raise HarnessError(f'{where}: each line needs string "id" and "output" fields')
+        for name in ("id", "output", "task"):
+            if isinstance(row.get(name), str) and not _encodable(row[name]):
+                # a "\ud800" escape decodes to a lone surrogate: not text, and no file can hold it
+                raise HarnessError(f'{where}: "{name}" holds a lone surrogate (an unpaired \\ud800-\\udfff '
+                                   "escape), which is not Unicode text")
         task = row.get("task")
         if task is not None and not isinstance(task, str):
             raise HarnessError(f'{where}: "task" must be a string')
@@ -53,6 +60,14 @@ def _read(path: Path) -> tuple[str, dict[tuple[str | None, str], str]]:
             raise HarnessError(f"{where}: id {row['id']}{' of ' + task if task else ''} appears twice")
         out[key] = row["output"]
     return sha256_bytes(data), out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lookup(outputs: Mapping, task: str, item_id: str) -> str | None:

@@ -67,8 +67,8 @@ class GGUFSettings(BaseModel):
 
     model: str = Field(description="a catalogue name, e.g. qwen2.5-coder-0.5b-instruct")
     engine: Literal["auto", "llama.cpp", "transformers"] = "auto"
-    n_ctx: int | None = Field(None, ge=16, description="context window (default: the catalogue's, ≤ the trained one)")
-    threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: every core)")
+    n_ctx: int | None = Field(None, ge=16, le=10_000_000, description="context window (default: the catalogue's, ≤ the trained one)")
+    threads: int | None = Field(None, ge=1, le=1024, description="llama.cpp threads (default: every core)")
     batch_size: BatchSize = "auto"
 
     @field_validator("model")

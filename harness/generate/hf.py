@@ -77,8 +77,8 @@ _SOURCE_ONLY_MODEL_TYPES = {"marian", "m2m_100", "nllb_moe", "mbart", "fsmt"}
 
 
 def _positive_batch(value: int | str) -> int | str:
-    if isinstance(value, int) and value < 1:
-        raise ValueError("must be a positive integer or 'auto'")
+    if isinstance(value, int) and not 1 <= value <= 4096:
+        raise ValueError("must be a positive integer or 'auto' (at most 4096)")
     return value
 
 
@@ -97,9 +97,9 @@ class HFSettings(BaseModel):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     chat_template: str = Field("auto", min_length=1, description="auto | none | path to a .jinja file")
     batch_size: BatchSize = "auto"
-    max_batch_size: int = Field(DEFAULT_MAX_BATCH_SIZE, ge=1, description="where batch_size: auto starts halving")
+    max_batch_size: int = Field(DEFAULT_MAX_BATCH_SIZE, ge=1, le=4096, description="where batch_size: auto starts halving")
     trust_remote_code: bool = False
-    context_length: int | None = Field(None, ge=1, description="override the context length read from the model")
+    context_length: int | None = Field(None, ge=1, le=10_000_000, description="override the context length read from the model")
     input: Literal["auto", "prompt", "source"] = Field("auto", description="what a seq2seq model reads")
     src_lang: str | None = None
     tgt_lang: str | None = None

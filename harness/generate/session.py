@@ -156,6 +156,11 @@ class GenerationSession:
         last_commit = time.monotonic()
         try:
             for c in self.backend.generate([r for r, _ in todo], self.generation):
+                if c is None:  # a backend's tick (nothing finished): commit on time even when a server hangs
+                    if pending and time.monotonic() - last_commit >= COMMIT_EVERY_S:
+                        self.cache.put_many(pending)
+                        pending, last_commit = [], time.monotonic()
+                    continue
                 if c.id not in key_of or c.id in out:
                     raise RuntimeError(f"backend of {self.model} returned an unexpected or repeated id {c.id!r}")
                 if c.stop_reason not in STOP_REASONS:
