@@ -66,6 +66,9 @@ def finish() -> None:
     """The command has ended: signals from now on are ignored (the process is about to exit)."""
     global _finished
     _finished = True
+    if threading.current_thread() is threading.main_thread():
+        for sig in SIGNALS:  # the outcome stands: a late signal must not turn it into a crash at shutdown
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def uninstall() -> None:

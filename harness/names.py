@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
-RULE = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a folder)"
+RULE = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a folder or file)"
 
 
 def name_problem(value: object) -> str | None:

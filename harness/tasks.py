@@ -103,11 +103,12 @@ class TaskDef(BaseModel):
     @field_validator("name")
     @classmethod
     def _folder_name(cls, value: str) -> str:
-        import re
+        from harness.errors import excerpt
+        from harness.names import name_problem
 
-        if not re.fullmatch(r"[A-Za-z0-9._-]+", value):
-            raise PydanticCustomError("bad_name", "task name '{v}' may only use letters, digits, '.', '_' and '-' "
-                                      "(it names a file)", {"v": value})
+        problem = name_problem(value)  # the one name rule: the task names its predictions file
+        if problem is not None:
+            raise PydanticCustomError("bad_name", "task name {v}: {problem}", {"v": excerpt(value), "problem": problem})
         return value
 
     @field_validator("id", "source", "doc", "dataset", "config", "split")

@@ -25,9 +25,9 @@ BAD_CONFIGS = {
     "hf_typo": (8, "models.0.revison: unknown key (did you mean 'revision'?)"),
     "hf_missing_path": (6, "models.0: model: local path './no/such/model' does not exist"),
     "bad_run_name": (1, "run: run name 'my run': 1-128 letters, digits, '.', '_' or '-', starting with a letter or "
-                        "digit (it names a folder)"),
+                        "digit (it names a folder or file)"),
     "bad_model_name": (5, "models.0.name: model name 'lead/3': 1-128 letters, digits, '.', '_' or '-', starting with "
-                          "a letter or digit (it names a folder)"),
+                          "a letter or digit (it names a folder or file)"),
     "limit_zero": (4, "tasks.0.limit: Input should be greater than or equal to 1"),
     "limit_string": (4, "tasks.0.limit: Input should be a valid integer (got 'five')"),
     "missing_models": (1, "models: missing required key"),

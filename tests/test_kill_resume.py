@@ -97,6 +97,11 @@ def test_runs_stopped_at_random_moments_resume_to_the_uninterrupted_result(tmp_p
                 break  # it finished first: nothing left to stop in this round
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=60)
+            if proc.returncode in (0, -signal.SIGINT) and (results / "killed" / "scores.json").exists():
+                # the run had written its results when the signal came (a loaded machine can stretch the
+                # random pause past the end of the run); a signal during interpreter shutdown, after the
+                # handlers are gone, ends the process by SIGINT: either way nothing was lost or half-written
+                break
             stops[sig] += 1
             if sig == signal.SIGINT:
                 assert proc.returncode == 130, err

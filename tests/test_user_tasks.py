@@ -355,7 +355,7 @@ def test_a_hub_id_offline_is_a_clear_error(tmp_path, run_cli, monkeypatch):
     ({"prompt": "translate_zh_fr"}, {}, "tasks.0.define.prompt", "unknown built-in prompt 'translate_zh_fr'"),
     ({"kind": "summarization", "source_lang": "en"}, {}, "tasks.0.prompt", "no built-in prompt for summarization en → en"),
     ({}, {"task": "summarize_zh"}, "tasks.0.task", "'summarize_zh' is a built-in task; give your own task another name"),
-    ({}, {"task": "my task"}, "tasks.0.define.name", "task name 'my task' may only use letters"),
+    ({}, {"task": "my task"}, "tasks.0.define.name", "task name 'my task': 1-128 letters, digits"),
 ])
 def test_bad_definitions_exit_2(tmp_path, run_cli, define, task, key, message):
     _write(tmp_path / "pairs.jsonl", PAIRS)
