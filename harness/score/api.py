@@ -37,6 +37,8 @@ _TRANSLATION = ("bleu", "chrf++")
 DEFAULT_METRICS = MappingProxyType({task: _SUMMARY if task.startswith("summarize") else _TRANSLATION for task in TASK_LANG})
 
 METRIC_NAMES = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++", "ter")
+# --- issue 14 (neural metrics); the integrator moves these entries into the metric registry ---
+METRIC_NAMES += ("bertscore", "comet")
 
 
 def _factories():
@@ -50,7 +52,15 @@ def _factories():
         "chrf": lambda lang, tok: Chrf(lang, word_order=0),
         "chrf++": lambda lang, tok: Chrf(lang, word_order=2),
         "ter": lambda lang, tok: Ter(lang),
+        **_neural_factories(),  # issue 14
     }
+
+
+def _neural_factories():  # issue 14: bertscore (bundled encoder) and comet (the user's environment)
+    from harness.score.bertscore import BertScore
+    from harness.score.comet import Comet
+
+    return {"bertscore": lambda lang, tok: BertScore(lang), "comet": lambda lang, tok: Comet(lang)}
 
 
 def get_metric(name: str, lang: str, *, tokenizer: str | None = None) -> Metric:
