@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from harness.errors import HarnessError
 from harness.registry import did_you_mean
+from harness.score.neural import MetricSettings  # issue 14
 
 NAME_PATTERN = r"^[A-Za-z0-9._-]+$"
 MODEL_COMMON_KEYS = ("name", "backend", "tasks")
@@ -327,6 +328,7 @@ class RunConfig(StrictModel):
     models: list[ModelConfig] = Field(min_length=1)
     generation: GenerationConfig = GenerationConfig()
     postprocess: list[Annotated[str, AfterValidator(_known_rule)]] = list(DEFAULT_POSTPROCESS)
+    metric_settings: MetricSettings = MetricSettings()  # issue 14: bertscore encoder, comet interpreter/model
 
     _source: ConfigSource = PrivateAttr(default_factory=ConfigSource)
 

@@ -457,7 +457,8 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
         write_predictions,
         write_text,
     )
-    from harness.score import score_with_items
+    from harness.score import get_metric, score_with_items
+    from harness.score.neural import configure
     from harness.score.text import ScoringError
     from harness.tasks import load_items
 
@@ -486,9 +487,12 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> dict:
             references = [list(it.references[:1]) if role == "ceiling" else list(it.references) for it in items]
             hypotheses = [p.output for p in predictions]
             metrics = manifest["tasks"][task]["metrics"]
+            # issue 14: bertscore/comet with the run's metric_settings; comet reads the sources
+            scorers = configure([get_metric(m, task) for m in metrics], manifest["config"].get("metric_settings"),
+                                sources=[it.source for it in items])
             row = summary_row(model, task, predictions, throughput)
             try:
-                corpus, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
+                corpus, per_item = score_with_items(task, hypotheses, references, scorers, seed=seed, n_boot=n_boot)
             except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
                 row["not_scored"] = _scoring_problem(e, predictions)
                 corpus, per_item = [], {m: [None] * len(predictions) for m in metrics}
