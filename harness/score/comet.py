@@ -12,7 +12,7 @@ Unbabel/wmt22-cometkiwi-da, or a local `.ckpt` path):
         --comet-python /path/to/venv/bin/python --comet-model Unbabel/wmt22-comet-da
 
 Protocol: the harness writes a JSON request (model, src, mt, ref lists) to a temporary folder and
-runs `harness/score/comet_driver.py` with that interpreter; the driver imports comet, loads the
+runs a copy of `harness/score/comet_driver.py` with that interpreter; the driver imports comet, loads the
 model, predicts and writes a JSON response (scores, the model, the comet version it ran, whether
 the model read references). Reference-free models (CometKiwi) are run without references. A
 missing interpreter, a missing checkpoint or a crash is one line and exit code 2.
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -85,8 +86,11 @@ class Comet(Metric):
         with tempfile.TemporaryDirectory(prefix="harness-comet-") as tmp:
             request_path, response_path = Path(tmp) / "request.json", Path(tmp) / "response.json"
             request_path.write_text(json.dumps(request, ensure_ascii=False), encoding="utf-8")
+            # run a copy: the script's folder is sys.path[0], and next to the original lies our own comet.py
+            driver = Path(tmp) / DRIVER.name
+            shutil.copyfile(DRIVER, driver)
             try:
-                proc = subprocess.run([str(Path(self.python).expanduser()), str(DRIVER), str(request_path), str(response_path)],
+                proc = subprocess.run([str(Path(self.python).expanduser()), str(driver), str(request_path), str(response_path)],
                                       capture_output=True, text=True, errors="replace")
             except OSError as e:
                 raise HarnessError(f"comet: cannot run {self.python} ({e.strerror})") from None
