@@ -141,7 +141,8 @@ def _zh_words(text: str) -> tuple[tuple[str, str], ...]:
     import jieba.posseg as pseg
 
     jieba.setLogLevel(logging.WARNING)
-    return tuple((p.word, p.flag) for p in pseg.lcut(text))
+    # nrfg / nrt are person names too
+    return tuple((p.word, "nr" if p.flag.startswith("nr") else p.flag) for p in pseg.lcut(text))
 
 
 def paraphrase(text: str, lang: str, rng: np.random.Generator, max_changes: int = 2) -> str | None:
@@ -204,10 +205,14 @@ def _en_names(text: str) -> list[re.Match]:
     weekday, title or institution word, the first not a function word."""
     out = []
     for m in re.finditer(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b", text):
-        words = m.group().split()
+        words, start = m.group().split(), m.start()
+        before = text[:start].rstrip()
+        if len(words) == 3 and (not before or before[-1] in ".!?\"“:"):  # "Yesterday Sam Altman …"
+            start += len(words[0]) + 1
+            words = words[1:]
         if len(words) != 2 or words[0] in _EN_STOP_CAPS or any(w in _EN_NOT_NAMES for w in words):
             continue
-        out.append(m)
+        out.append(re.compile(re.escape(" ".join(words))).search(text, start))
     return out
 
 
