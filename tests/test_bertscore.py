@@ -207,3 +207,21 @@ def test_item_scores_feed_bootstrap_and_paired_tests(tmp_path):
     assert scored.ci_low <= scored.value <= scored.ci_high
     [c] = compare("translate_zh_en", bad, good, refs, [metric], n_boot=200, n_ar=200)
     assert c.delta > 0 and c.signature.startswith("bertscore|")
+
+
+def test_score_cli_bertscore_json_items(tmp_path, run_cli):
+    """`harness score --metric bertscore` offline, with per-item values (the embedding cache is the
+    module's temporary HARNESS_CACHE)."""
+    (tmp_path / "h.txt").write_text("今天天气不错。\n他签署了协议。\n", encoding="utf-8")
+    (tmp_path / "r.txt").write_text(f"{ZH[0]}\n他没有签署协议。\n", encoding="utf-8")
+    code, out, err = run_cli("score", "--task", "translate_en_zh", "--hyp", str(tmp_path / "h.txt"), "--ref",
+                             str(tmp_path / "r.txt"), "--metric", "bertscore", "--metric", "chrf", "--json", "--items")
+    assert code == 0, err
+    bert, chrf = json.loads(out)["scores"]
+    assert bert["metric"] == "bertscore" and len(bert["items"]) == 2
+    assert bert["value"] == pytest.approx(sum(bert["items"]) / 2)
+    assert 0 < bert["items"][1] < bert["items"][0] <= 100
+    assert bert["precision"] is not None and bert["recall"] is not None
+    code, out, err = run_cli("score", "--task", "translate_en_zh", "--hyp", str(tmp_path / "h.txt"), "--ref",
+                             str(tmp_path / "r.txt"), "--metric", "bertscore", "--bertscore-model", str(tmp_path / "nope"))
+    assert code == 2 and "neither a model folder nor a Hub id" in err and len(err.strip().splitlines()) == 1
