@@ -135,3 +135,13 @@ def test_run_config_metric_settings_reach_rescore(tmp_path):
     with pytest.raises(Exception, match="modle"):
         MetricSettings.model_validate({"comet": {"modle": "x"}})
     assert "metric_settings" in RunConfig.model_fields
+
+
+def test_bad_metric_settings_are_one_line_errors():
+    from harness.score.bertscore import BertScore
+    from harness.score.neural import configure
+
+    with pytest.raises(HarnessError, match="bertscore.layer: Input should be greater than or equal to 1"):
+        configure([BertScore("en")], {"bertscore": {"layer": 0}})
+    [m] = configure([BertScore("en")], {"bertscore": {"layer": 7, "model": None}})
+    assert (m.layer, m.model) == (7, None)

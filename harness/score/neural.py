@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.errors import HarnessError
 from harness.score.base import Metric
 
 
@@ -52,7 +53,12 @@ def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | No
 
     if not isinstance(settings, MetricSettings):
         cleaned = {k: {kk: vv for kk, vv in (v or {}).items() if vv is not None} for k, v in (settings or {}).items()}
-        settings = MetricSettings.model_validate(cleaned)
+        try:
+            settings = MetricSettings.model_validate(cleaned)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise HarnessError(f"metric settings: {where}: {first['msg']}") from None
     out: list[Metric] = []
     for m in metrics:
         if isinstance(m, BertScore):
