@@ -84,7 +84,7 @@ def test_score_cli_json_items_with_comet(fake_python, tmp_path, run_cli):
 
 
 @pytest.mark.parametrize("setup, message", [
-    ("missing_python", "python .* not found or not executable"),
+    ("missing_python", "comet.python: .*nowhere/python not found or not executable"),
     ("no_comet", "cannot import comet"),
     ("missing_checkpoint", "COMET checkpoint .* not found"),
     ("unknown_model", "cannot get COMET model 'Unbabel/nope'"),
@@ -129,7 +129,7 @@ def test_run_config_metric_settings_reach_rescore(tmp_path):
     from harness.config import RunConfig
     from harness.score.neural import MetricSettings
 
-    settings = MetricSettings.model_validate({"comet": {"python": "/x/python", "model": "Unbabel/wmt22-comet-da"},
+    settings = MetricSettings.model_validate({"comet": {"python": sys.executable, "model": "Unbabel/wmt22-comet-da"},
                                               "bertscore": {"layer": 8}})
     assert settings.bertscore.layer == 8 and settings.comet.batch_size == 16
     with pytest.raises(Exception, match="modle"):
@@ -145,3 +145,15 @@ def test_bad_metric_settings_are_one_line_errors():
         configure([BertScore("en")], {"bertscore": {"layer": 0}})
     [m] = configure([BertScore("en")], {"bertscore": {"layer": 7, "model": None}})
     assert (m.layer, m.model) == (7, None)
+
+
+def test_a_missing_comet_interpreter_does_not_stop_other_metrics():
+    from harness.score.bertscore import BertScore
+    from harness.score.comet import Comet
+    from harness.score.neural import configure
+    from harness.score.sacre import Bleu
+
+    settings = {"comet": {"python": "/gone/python", "model": "m"}}
+    assert len(configure([Bleu("en"), BertScore("en")], settings)) == 2
+    with pytest.raises(HarnessError, match="comet.python: /gone/python not found"):
+        configure([Comet("en")], settings)

@@ -12,9 +12,10 @@ with the same encoder. COMET also needs each item's source, which the caller pas
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import HarnessError
 from harness.score.base import Metric
@@ -36,6 +37,14 @@ class CometSettings(BaseModel):
     batch_size: int = Field(16, ge=1)
     gpus: int | None = Field(None, ge=0, description="null: 1 when the interpreter's torch sees a GPU, else 0")
 
+    @field_validator("python")
+    @classmethod
+    def _executable(cls, value: str | None) -> str | None:
+        # checked when the config is read, not after an hour of generation
+        if value is not None and not os.access(os.path.expanduser(value), os.X_OK):
+            raise ValueError(f"{value} not found or not executable (an interpreter with unbabel-comet)")
+        return value
+
 
 class MetricSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,25 +56,30 @@ class MetricSettings(BaseModel):
 def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | None, *,
               sources: Sequence[str] | None = None) -> list[Metric]:
     """``metrics`` with bertscore/comet replaced by instances built from ``settings``; comet gets
-    ``sources`` (None leaves it without, and it then says it needs them)."""
+    ``sources`` (None leaves it without, and it then says it needs them). Only the sections of
+    metrics that are present are validated: a run's comet interpreter missing on this machine
+    does not stop a rescore without comet."""
     from harness.score.bertscore import BertScore
     from harness.score.comet import Comet
 
-    if not isinstance(settings, MetricSettings):
-        cleaned = {k: {kk: vv for kk, vv in (v or {}).items() if vv is not None} for k, v in (settings or {}).items()}
+    def section(name: str, model: type[BaseModel]):
+        if isinstance(settings, MetricSettings):
+            return getattr(settings, name)
+        raw = (settings or {}).get(name) or {}
         try:
-            settings = MetricSettings.model_validate(cleaned)
+            return model.model_validate({k: v for k, v in raw.items() if v is not None})
         except ValidationError as e:
             first = e.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise HarnessError(f"metric settings: {where}: {first['msg']}") from None
+            where = ".".join(str(p) for p in (name, *first["loc"]))
+            raise HarnessError(f"metric settings: {where}: {first['msg'].removeprefix('Value error, ')}") from None
+
     out: list[Metric] = []
     for m in metrics:
         if isinstance(m, BertScore):
-            b = settings.bertscore
+            b = section("bertscore", BertScoreSettings)
             m = BertScore(m.lang, model=b.model, layer=b.layer, batch_size=b.batch_size)
         elif isinstance(m, Comet):
-            c = settings.comet
+            c = section("comet", CometSettings)
             m = Comet(m.lang, python=c.python, model=c.model, sources=sources, batch_size=c.batch_size, gpus=c.gpus)
         out.append(m)
     return out
