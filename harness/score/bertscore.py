@@ -29,8 +29,6 @@ import contextlib
 import functools
 import hashlib
 import io
-import json
-import os
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass

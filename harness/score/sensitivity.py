@@ -30,9 +30,9 @@ e.g. no number in it, is left out of that type's sample):
 - shuffle:  word order shuffled (English words; jieba words), end punctuation kept last.
 - paraphrase: f itself; reported as points lost only (a paraphrase is not an error).
 
-Sample: up to ``per_language`` (default 100) segment references per language, drawn with the seed
-from those where every type applies is not required; each type draws from the items it applies to,
-plus every reference summary (10 per language). Runtime on 2 cores: see docs/scoring.md.
+Sample: per language and type, up to ``per_type`` (default 100) references, segments and
+summaries, for which both the paraphrase and the perturbation exist, drawn with the seed from all
+511 segments and 10 summaries. Runtime on 2 cores: see docs/scoring.md.
 """
 
 from __future__ import annotations
