@@ -2,6 +2,12 @@
 samples (target ≤ 5 s on 2 cores), against a naive bootstrap that re-scores text per resample.
 
     python bench/score_speed.py [--n 10000] [--boot 1000] [--lang zh|en|both] [--naive-boot 5]
+    python bench/score_speed.py --bertscore [--n 10000]     (target ≤ 10 min on 2 cores)
+
+--bertscore times BERTScore on the bundled encoder (half Chinese, half English pairs, all texts
+distinct) from an empty embedding cache, then the same scoring again from the cache, and counts
+the texts the second scoring embedded (must be 0). With --n below 10,000 it also prints the
+linear extrapolation to 10,000 pairs (embedding dominates and is linear in the number of texts).
 
 The pairs are built from the repository's own segments (data/segments.parquet for Chinese,
 references/translations/en for English): each reference is a segment with a light seeded edit
@@ -110,6 +116,52 @@ def run_naive(task: str, hyps, refs, n_boot: int) -> float:
     return (time.perf_counter() - t0) / n_boot
 
 
+BERTSCORE_TARGET_S = 600.0
+
+
+def run_bertscore(n: int) -> None:
+    """Cold and cached BERTScore on n pairs; the encoder folder is converted first, untimed."""
+    import os
+    import tempfile
+
+    from harness.encoders.e5 import ensure_e5_folder
+    from harness.score import score
+    from harness.score.bertscore import BertScore
+
+    t0 = time.perf_counter()
+    ensure_e5_folder()
+    print(f"encoder folder ready in {time.perf_counter() - t0:.1f} s (conversion on first use only)")
+    half = n // 2
+    pairs = {"zh": make_pairs("zh", half, seed=1), "en": make_pairs("en", n - half, seed=1)}
+    with tempfile.TemporaryDirectory(prefix="bench-bertscore-") as tmp:
+        db = Path(tmp) / "embeddings.sqlite"
+        total = {"cold": 0.0, "cached": 0.0}
+        cpu_total = {"cold": 0.0, "cached": 0.0}
+        for phase in ("cold", "cached"):
+            for lang, (hyps, refs) in pairs.items():
+                task = "translate_en_zh" if lang == "zh" else "translate_zh_en"
+                metric = BertScore(lang, cache_path=db)
+                wall, cpu = time.perf_counter(), time.process_time()
+                [s] = score(task, hyps, refs, [metric], seed=0, n_boot=1000)
+                took = time.perf_counter() - wall
+                total[phase] += took
+                cpu_total[phase] += time.process_time() - cpu
+                print(f"  {phase:6s} [{lang}] {len(hyps)} pairs: {took:.1f} s, texts embedded {metric.encoder.texts_embedded}, "
+                      f"encoder loaded {metric.encoder.loaded}; bertscore {s.value:.2f} [{s.ci_low:.2f}, {s.ci_high:.2f}]")
+        size = db.stat().st_size / 2**20
+    load = os.getloadavg()[0]
+    print(f"{n} pairs: cold {total['cold']:.1f} s, cached {total['cached']:.1f} s (cache {size:.0f} MiB); load average {load:.1f} now")
+    scale = 10_000 / n
+    per_10k, cpu_10k = total["cold"] * scale, cpu_total["cold"] * scale
+    cores = len(os.sched_getaffinity(0))
+    note = f" (extrapolated linearly from {n})" if n != 10_000 else ""
+    print(f"  → wall {per_10k:.0f} s per 10,000 pairs{note}: {per_10k / BERTSCORE_TARGET_S:.2f}× the "
+          f"{BERTSCORE_TARGET_S:.0f} s target at this load")
+    print(f"  → CPU {cpu_10k:.0f} s per 10,000 pairs (all threads); on {cores} otherwise idle cores ≈ "
+          f"{cpu_10k / cores:.0f} s wall: {cpu_10k / cores / BERTSCORE_TARGET_S:.2f}× the target")
+    print(f"  → cached rescore: wall {total['cached'] * scale:.0f} s per 10,000 pairs, no text embedded")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
@@ -117,7 +169,15 @@ def main() -> None:
     parser.add_argument("--lang", choices=["zh", "en", "both"], default="both")
     parser.add_argument("--runs", type=int, default=3, help="timed runs of ours; the median is reported")
     parser.add_argument("--naive-boot", type=int, default=2, help="naive resamples actually timed")
+    parser.add_argument("--bertscore", action="store_true", help="time BERTScore (cold and cached) instead")
     args = parser.parse_args()
+    if args.bertscore:
+        import os
+
+        print(f"BERTScore on {args.n} pairs, bundled encoder; {len(os.sched_getaffinity(0))} cores, "
+              f"load average {os.getloadavg()[0]:.1f} at start")
+        run_bertscore(args.n)
+        return
 
     import os
 

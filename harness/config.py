@@ -26,6 +26,7 @@ from harness.errors import HarnessError, excerpt
 from harness.names import name_problem
 from harness.options import SEED_MAX
 from harness.registry import did_you_mean
+from harness.score.neural import MetricSettings  # the neural metrics' settings (`metric_settings`)
 
 MODEL_COMMON_KEYS = ("name", "backend", "tasks")
 
@@ -390,6 +391,7 @@ class RunConfig(StrictModel):
     models: list[ModelConfig] = Field(min_length=1)
     generation: GenerationConfig = GenerationConfig()
     postprocess: list[Annotated[str, AfterValidator(_known_rule)]] = list(DEFAULT_POSTPROCESS)
+    metric_settings: MetricSettings = MetricSettings()  # bertscore encoder, comet interpreter/model (harness.score.neural)
 
     _source: ConfigSource = PrivateAttr(default_factory=ConfigSource)
 

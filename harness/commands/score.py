@@ -65,11 +65,17 @@ def score_command(
     task: str = typer.Option(..., "--task", metavar="TASK", help="summarize_zh, summarize_en, translate_zh_en, translate_zh_en_doc or translate_en_zh (sets the target language)."),
     hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="System outputs: UTF-8, one item per line, newlines inside an item written as \\n."),
     ref: list[Path] = typer.Option(..., "--ref", metavar="FILE", help="References, same format and line count as --hyp; repeat for several references per item."),
-    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter (harness/score/registry.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet (harness/score/registry.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
     seed: int = typer.Option(0, "--seed", help="Seed of numpy.random.default_rng for the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     zh_tokenizer: str = typer.Option(None, "--zh-tokenizer", help="Chinese ROUGE tokens: char (default) or jieba words."),
     as_json: bool = typer.Option(False, "--json", help='Print one JSON object: {"task", "n", "scores": [{"metric", "value", "ci_low", "ci_high", "signature"}, ...]}.'),
+    items: bool = typer.Option(False, "--items", help="With --json: add to each score its per-item values (\"items\"), in input order."),
+    src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, same format and line count as --hyp (comet needs them)."),
+    bertscore_model: str = typer.Option(None, "--bertscore-model", metavar="MODEL", help="bertscore encoder: a local transformers folder or a Hub id (default: the bundled multilingual-e5-small)."),
+    bertscore_layer: int = typer.Option(None, "--bertscore-layer", metavar="N", help="bertscore layer (default: the encoder's standard layer)."),
+    comet_python: Path = typer.Option(None, "--comet-python", metavar="PYTHON", help="comet: a Python interpreter that has unbabel-comet installed."),
+    comet_model: str = typer.Option(None, "--comet-model", metavar="MODEL", help="comet: a model name (Unbabel/wmt22-comet-da) or a .ckpt path."),
 ) -> None:
     """Score outputs against references with Chinese-aware ROUGE / BLEU / chrF(++) / TER.
 
@@ -77,7 +83,7 @@ def score_command(
     """
     from harness.errors import HarnessError
     from harness.registry import did_you_mean
-    from harness.score import get_metric, score
+    from harness.score import get_metric, score_with_items
     from harness.score.registry import METRICS
     from harness.tasks import TASKS
 
@@ -93,6 +99,8 @@ def score_command(
 
     check_seed(seed)
     check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
+    if items and not as_json:
+        raise HarnessError("--items: only with --json")
 
     hypotheses = read_items(hyp, "--hyp")
     ref_columns = [read_items(path, "--ref") for path in ref]
@@ -106,10 +114,21 @@ def score_command(
         get_metric(name, task, tokenizer=zh_tokenizer if "tokenizer" in METRICS[name].options else None)
         for name in names
     ]
+    # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
+    from harness.score.neural import configure
+
+    sources = None
+    if src is not None:
+        sources = read_items(src, "--src")
+        if len(sources) != len(hypotheses):
+            raise HarnessError(f"--src {src}: {len(sources)} lines but --hyp {hyp} has {len(hypotheses)}")
+    settings = {"bertscore": {"model": bertscore_model, "layer": bertscore_layer},
+                "comet": {"python": None if comet_python is None else str(comet_python), "model": comet_model}}
+    metrics = configure(metrics, settings, sources=sources)
     from harness.score.text import ScoringError
 
     try:
-        scores = score(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
+        scores, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
     except ScoringError as e:  # name the file and line instead of "reference J of item I"
         where = f"--hyp {hyp}" if e.role.startswith("hypothesis") else f"--ref {ref[int(e.role.split()[1]) - 1]}"
         raise HarnessError(f"{where}: line {e.item}: {e.detail} (task {task})") from None
@@ -120,6 +139,9 @@ def score_command(
     if as_json:
         keys = ("metric", "value", "ci_low", "ci_high", "signature", "precision", "recall", "off_target")
         entries = [{k: v for k, v in s.to_dict().items() if k in keys} for s in scores]
+        if items:
+            for entry in entries:
+                entry["items"] = per_item[entry["metric"]]
         typer.echo(json.dumps({"task": task, "n": len(hypotheses), "scores": entries}, ensure_ascii=False))
     else:
         typer.echo(_format_table(task, len(hypotheses), len(ref), seed, n_boot, scores))

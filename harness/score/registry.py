@@ -90,6 +90,16 @@ METRICS: dict[str, MetricSpec] = {
         "zh": f"sacrebleu TER with asian_support, normalized, {_ZH_NORM}",
         "en": "sacrebleu TER",
     }),
+    # Neural metrics (docs/scoring.md): their settings (encoder, COMET interpreter and model) come from
+    # the run config's `metric_settings` through harness.score.neural.configure.
+    "bertscore": MetricSpec("harness.score.bertscore:BertScore", languages={
+        "zh": f"BERTScore F (bert-score) on the bundled multilingual-e5-small, layer 12, no idf, no rescaling, {_ZH_NORM}",
+        "en": "BERTScore F (bert-score) on the bundled multilingual-e5-small, layer 12, no idf, no rescaling",
+    }),
+    "comet": MetricSpec("harness.score.comet:Comet", languages={
+        "zh": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
+        "en": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
+    }),
 }
 
 

@@ -1,0 +1,132 @@
+"""`harness metrics check`: the perturbations do what their names say, deterministically, and the
+table in docs/scoring.md is what the command computes (surface metrics recomputed here; TER and
+bertscore columns are left to the command, TER on shuffled text alone takes minutes)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from harness.score import sensitivity as sens
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Prices rose 3.5 percent to 120 yuan in 2024.", "en"),
+    ("用户数在5天内突破100万。", "zh"),
+])
+def test_number_change_touches_exactly_one_number(text, lang):
+    out = sens.change_number(text, lang, _rng())
+    assert out != text
+    before, after = sens._NUMBER.findall(text), sens._NUMBER.findall(out)
+    assert len(before) == len(after) and sum(a != b for a, b in zip(before, after)) == 1
+    assert sens._NUMBER.sub("#", out) == sens._NUMBER.sub("#", text)  # nothing else changed
+
+
+@pytest.mark.parametrize("text, lang, expected", [
+    ("He did not sign the deal.", "en", "He did sign the deal."),
+    ("It isn't over.", "en", "It is over."),
+    ("The deal was signed.", "en", "The deal was not signed."),
+    ("他没有签署协议。", "zh", "他有签署协议。"),
+    ("他不同意。", "zh", "他同意。"),
+    ("他签署了协议。", "zh", "他不签署了协议。"),
+    ("Tokyo.", "en", None),
+])
+def test_negation_is_removed_else_added(text, lang, expected):
+    assert sens.flip_negation(text, lang, _rng()) == expected
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("First, the models grew; then the costs rose. Finally, prices fell.", "en"),
+    ("大模型发展迅速，成本随之上升；价格最终下降。", "zh"),
+])
+def test_drop_removes_one_piece_and_keeps_the_rest_in_order(text, lang):
+    out = sens.drop_clause(text, lang, _rng())
+    pattern = r"(?<=[,;.!?])\s+" if lang == "en" else r"(?<=[，；。！？,;])"
+    pieces, kept = re.split(pattern, text), re.split(pattern, out)
+    assert len(kept) == len(pieces) - 1
+    assert any(pieces[:i] + pieces[i + 1:] == kept for i in range(len(pieces)))
+
+
+@pytest.mark.parametrize("text, lang", [("The quick brown fox jumps over the lazy dog.", "en"),
+                                        ("今天北京的天气非常好。", "zh")])
+def test_shuffle_is_a_permutation_with_the_end_punctuation_last(text, lang):
+    out = sens.shuffle_words(text, lang, _rng())
+    assert out != text and out[-1] == text[-1]
+    if lang == "en":
+        assert Counter(out[:-1].split()) == Counter(text[:-1].split())
+    else:
+        assert Counter(out) == Counter(text)
+
+
+@pytest.mark.parametrize("text, lang, allowed", [
+    ("They did not buy large companies.", "en", {"They didn't purchase big firms.", "They didn't buy big companies.",
+                                                 "They didn't purchase large companies.", "They didn't buy large firms.",
+                                                 "They did not purchase big companies.", "They did not purchase large firms.",
+                                                 "They did not buy big firms."}),
+    ("但是目前问题很多。", "zh", {"不过当前问题很多。", "不过目前难题很多。", "但是当前难题很多。",
+                              "不过目前问题许多。", "但是当前问题许多。", "但是目前难题许多。"}),
+])
+def test_paraphrase_makes_two_table_substitutions(text, lang, allowed):
+    assert sens.paraphrase(text, lang, _rng()) in allowed
+
+
+def test_name_swap_uses_a_name_of_the_same_kind():
+    pool = {"en": {"name": ["Liang Zheng", "Sam Altman", "Wu Fei"]}, "zh": {"nr": ["李强", "吴飞", "梁正"], "ns": ["北京"], "nt": []}}
+    out = sens.swap_name("Yesterday Sam Altman spoke.", "en", _rng(), pool["en"])
+    assert out in ("Yesterday Liang Zheng spoke.", "Yesterday Wu Fei spoke.")
+    assert sens.swap_name("梁正表示，吴飞同意。", "zh", _rng(), pool["zh"]) in ("李强表示，吴飞同意。", "梁正表示，李强同意。")
+    assert sens.swap_name("他在北京。", "zh", _rng(), pool["zh"]) is None  # no other place in the pool
+
+
+def test_perturbations_are_deterministic_from_the_seed():
+    sample = sens.Sample("en", "segment", "x", "On 30 November, Sam Altman did not say that prices rose 5 percent.", "")
+    pool = {"en": {"name": ["Liang Zheng"]}, "zh": {}}
+    for kind in sens.TYPES:
+        assert sens.perturb(sample, kind, 0, pool) == sens.perturb(sample, kind, 0, pool)
+    shuffles = {sens.perturb(sample, "shuffle", seed, pool) for seed in range(5)}
+    assert len(shuffles) > 1
+
+
+def _table_cells(section: str) -> dict:
+    cells = {}
+    header = None
+    for line in section.splitlines():
+        if line.startswith("| lang | perturbation |"):
+            header = [c.strip() for c in line.strip("|").split("|")]
+            continue
+        if line.startswith("| lang | text |"):
+            break
+        if header and line.startswith("| ") and not line.startswith("|---"):
+            row = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+            for metric in header[3:]:
+                cells[(row["lang"], row["perturbation"], metric)] = (int(row["n"]), row[metric])
+    return cells
+
+
+def test_docs_table_is_what_the_check_computes(root):
+    metrics = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++")
+    documented = _table_cells(sens.section((root / "docs" / "scoring.md").read_text(encoding="utf-8")))
+    assert {k[2] for k in documented} >= {*metrics, "ter", "bertscore"}
+    for c in sens.run_check(root / "data", metrics, per_type=100, seed=0):
+        if c.accuracy is not None:
+            assert documented[(c.lang, c.kind, c.metric)] == (c.n, f"{c.accuracy:.0f} [{c.ci_low:.0f}, {c.ci_high:.0f}]")
+
+
+def test_cli_prints_and_writes_the_section(tmp_path, run_cli, root):
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"# x\n{sens.BEGIN}\nold\n{sens.END}\nafter\n", encoding="utf-8")
+    code, out, err = run_cli("metrics", "check", "--dataset", str(root / "data"), "--metric", "chrf",
+                             "--per-type", "5", "--n-boot", "50", "--write-docs", str(doc))
+    assert code == 0, err
+    assert "| en | negation | 5 |" in out and "| zh | paraphrase | 5 |" in out
+    text = doc.read_text(encoding="utf-8")
+    assert "old" not in text and sens.section(text) == out and text.endswith(f"{sens.END}\nafter\n")
+    code, _, err = run_cli("metrics", "check", "--metric", "chrff")
+    assert code == 2 and "did you mean 'chrf'" in err
