@@ -52,7 +52,7 @@ def metrics_check(
     table = render_markdown(cells, per_type=per_type, seed=seed)
     typer.echo(table, nl=False)
     if write_docs is not None:
-        from harness.results import write_text
+        from harness.io import write_text
 
         try:
             write_text(write_docs, replace_section(write_docs.read_text(encoding="utf-8"), table))

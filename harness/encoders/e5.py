@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
 import struct
 from dataclasses import dataclass
@@ -83,7 +82,7 @@ def package_file(spec: PackagedFile) -> Path:
 
 
 def _verified(spec: PackagedFile) -> Path:
-    from harness.results import sha256_file
+    from harness.io import sha256_file
 
     path = package_file(spec)
     digest = sha256_file(path)
@@ -242,7 +241,7 @@ def convert(weights: Path, tokenizer: Path, target: Path) -> None:
     from safetensors.numpy import save_file
 
     header, tensors = state_dict(weights.read_bytes())
-    target.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)  # staged_folder hands over an empty folder
     save_file(tensors, str(target / "model.safetensors"), metadata={"format": "pt"})
     shutil.copyfile(tokenizer, target / "tokenizer.json")
     (target / "config.json").write_text(json.dumps(bert_config(header), indent=2) + "\n", encoding="utf-8")
@@ -265,29 +264,17 @@ _RECORD = "harness-encoder.json"
 def ensure_e5_folder(folder: Path | None = None) -> Path:
     """The verified transformers folder of the bundled encoder, converted on first use."""
     from harness.generate.gguf import _stat_key
-    from harness.results import sha256_file, write_text
+    from harness.io import json_text, sha256_file, staged_folder, write_text
 
     path = (folder or encoders_dir()) / FOLDER
     record_path = path / _RECORD
-    if not record_path.is_file():
+    if not record_path.is_file():  # none yet, or a broken earlier folder (no record): converted anew
         weights, tokenizer = _verified(E5_WEIGHTS), _verified(E5_TOKENIZER)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        try:
+        with staged_folder(path) as partial:  # built beside it, swapped in whole
             convert(weights, tokenizer, partial)
             files = {name: sha256_file(partial / name) for name in _CHECKED}
             record = {"identity": IDENTITY, "sources": [E5_WEIGHTS.__dict__, E5_TOKENIZER.__dict__], "sha256": files}
-            write_text(partial / _RECORD, json.dumps(record, indent=2) + "\n")
-            if path.exists():  # a broken earlier folder (no record): replace it
-                shutil.rmtree(path)
-            try:
-                os.replace(partial, path)
-            except OSError:  # another process won the race: use its folder
-                if not (path / _RECORD).is_file():
-                    raise
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
+            write_text(partial / _RECORD, json_text(record))
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         expected = record["sha256"]

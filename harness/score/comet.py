@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.io import read_json
 from harness.score.base import Metric
 
 DRIVER = Path(__file__).with_name("comet_driver.py")
@@ -97,8 +98,8 @@ class Comet(Metric):
             response = None
             if response_path.is_file():
                 try:
-                    response = json.loads(response_path.read_text(encoding="utf-8"))
-                except ValueError:
+                    response = read_json(response_path)
+                except HarnessError:  # half-written or garbage: reported below from the driver's stderr
                     response = None
         if isinstance(response, dict) and "error" in response:
             raise HarnessError(f"comet: {response['error']}")
