@@ -106,6 +106,21 @@ class Metric(ABC):
         return f"{type(self).__name__}({self.name!r}, lang={self.lang!r})"
 
 
+class MeanFPR(Metric):
+    """A metric whose item statistics are (F, P, R) on 0–100 and whose corpus score is their mean
+    (ROUGE, BERTScore): the aggregate is the mean of per-item F, never a resampled median."""
+
+    def values(self, sums: np.ndarray, n: int) -> np.ndarray:
+        return np.atleast_2d(sums)[:, 0] / n
+
+    def item_values(self, stats: np.ndarray) -> np.ndarray:
+        return stats[:, 0].copy()
+
+    def precision_recall(self, sums: np.ndarray, n: int):
+        sums = np.atleast_2d(sums)
+        return sums[:, 1] / n, sums[:, 2] / n
+
+
 def count_off_target(hypotheses: Sequence[str], lang: str) -> int:
     from harness.score.text import off_target
 

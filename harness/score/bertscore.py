@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.score.base import Metric
+from harness.score.base import MeanFPR
 
 # The last of 12: e5 was trained contrastively on (the mean of) its last layer, so that is where its
 # similarity lives; bert-score's 9 for 12-layer encoders was tuned on MLM-pretrained ones. The
@@ -246,7 +246,7 @@ def greedy_scores(hyp: Sequence[tuple[np.ndarray, np.ndarray]], ref: Sequence[tu
     return torch.stack([p, r, f], dim=1).numpy().astype(np.float64)
 
 
-class BertScore(Metric):
+class BertScore(MeanFPR):
     """BERTScore P, R and F on 0–100; the tables show F. ``model`` None is the bundled e5 encoder."""
 
     name = "bertscore"
@@ -317,16 +317,6 @@ class BertScore(Metric):
         read from the cached ids so a fully cached rescore never loads the tokenizer."""
         first = next(iter(embedded.values()))[0]
         return (int(first[0]), int(first[-1]))
-
-    def values(self, sums: np.ndarray, n: int) -> np.ndarray:
-        return np.atleast_2d(sums)[:, 0] / n
-
-    def item_values(self, stats: np.ndarray) -> np.ndarray:
-        return stats[:, 0].copy()
-
-    def precision_recall(self, sums: np.ndarray, n: int):
-        sums = np.atleast_2d(sums)
-        return sums[:, 1] / n, sums[:, 2] / n
 
     def signature(self, n_refs: int) -> str:
         ref = self.encoder.ref

@@ -23,7 +23,7 @@ from importlib.metadata import version
 import numpy as np
 
 from harness.errors import HarnessError
-from harness.score.base import Metric
+from harness.score.base import MeanFPR
 from harness.score.text import (
     CharTokenizer,
     EnglishTokenizer,
@@ -128,7 +128,7 @@ def _summary_lcs(target: list[list[str]], pred: list[list[str]]) -> tuple[float,
     return float(f), float(p), float(r)
 
 
-class Rouge(Metric):
+class Rouge(MeanFPR):
     """One ROUGE type. Chinese: character tokens by default (jieba words optional), Traditional →
     Simplified + NFKC on both sides. English: rouge-score's tokenizer with Porter stemming
     (``stem=False`` only to reproduce published unstemmed ROUGE-1.5.5 figures)."""
@@ -224,16 +224,6 @@ class Rouge(Metric):
             best = np.argmax(per_ref[t][:, :, 0], axis=0)  # first reference on ties
             out.append(100 * per_ref[t][best, np.arange(n_items)])
         return out
-
-    def values(self, sums: np.ndarray, n: int) -> np.ndarray:
-        return np.atleast_2d(sums)[:, 0] / n
-
-    def item_values(self, stats: np.ndarray) -> np.ndarray:
-        return stats[:, 0].copy()
-
-    def precision_recall(self, sums: np.ndarray, n: int):
-        sums = np.atleast_2d(sums)
-        return sums[:, 1] / n, sums[:, 2] / n
 
     def signature(self, n_refs: int) -> str:
         norm = "t2s+nfkc" if self.lang == "zh" else "none"
