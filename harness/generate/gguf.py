@@ -28,6 +28,10 @@ What happens on load, and why:
    else transformers: `from_pretrained(dir, gguf_file=...)` dequantises to float32 once, and the
    result is saved as a safetensors folder keyed by the GGUF sha256, so later loads take seconds.
    The engine that ran is part of the identity (and so of the cache key) and of `info()`.
+   llama.cpp decodes `parallel` sequences per `llama_decode` (greedy; `harness.generate.llama_batch`:
+   fixed order, continuous batching, the prompt prefix shared by a task's items evaluated once);
+   `parallel: 1` is one sequence at a time. Batched answers can differ from one-at-a-time ones in
+   rounding, so the batch settings join the identity when `parallel` > 1 (docs/models.md).
 
 Both engines get the same string: chat models get their own chat template (read from the GGUF
 file, rendered here with the sandboxed Jinja settings transformers uses), base models the plain
