@@ -163,3 +163,17 @@ def test_sampling_runs_one_at_a_time(engines):
     settings = GenerationSettings(do_sample=True, temperature=0.7, seed=3)
     requests = _items(max_new_tokens=6)[:2]
     assert _generate(engines["batched"], requests, settings) == _generate(engines["single"], requests, settings)
+
+
+def test_proposed_default_config_validates_offline(run_cli, root, monkeypatch):
+    """configs/default.proposed.yaml (issue 15's measured proposal) is a valid config: ≥ 200
+    segments per translation direction stratified over the five articles, all five articles summarised."""
+    from harness.config import load_config
+
+    monkeypatch.chdir(root)
+    code, out, err = run_cli("config", "validate", "configs/default.proposed.yaml")
+    assert code == 0, err
+    config = load_config(root / "configs" / "default.proposed.yaml")
+    tasks = {t.task: t for t in config.tasks}
+    assert tasks["translate_zh_en"].per_doc * 5 >= 200 and tasks["translate_en_zh"].per_doc * 5 >= 200
+    assert all(tasks[t].limit is None and tasks[t].per_doc is None for t in ("summarize_zh", "summarize_en"))
