@@ -77,11 +77,11 @@ class GGUFSettings(BaseModel):
     engine: Literal["auto", "llama.cpp", "transformers"] = "auto"
     n_ctx: int | None = Field(None, ge=16, description="context window (default: the catalogue's, ≤ the trained one)")
     threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: every core)")
+    batch_size: BatchSize = "auto"
     parallel: int = Field(DEFAULT_PARALLEL, ge=1, le=64, description=(
         "llama.cpp: sequences decoded together in one llama_decode (greedy only); 1 is the one-at-a-time engine"))
     prefix_reuse: bool = Field(True, description=(
         "llama.cpp, parallel > 1: evaluate the prompt prefix shared by every item of a task once and copy its KV cache"))
-    batch_size: BatchSize = "auto"
 
     @field_validator("model")
     @classmethod
