@@ -8,7 +8,7 @@ Config entry (`backend: gguf`), validated by `GGUFSettings`:
       engine: auto                         # auto | llama.cpp | transformers
       n_ctx: null                          # context window; default the catalogue's (≤ trained context)
       threads: null                        # llama.cpp threads (default: every core)
-      parallel: 8                          # llama.cpp: sequences decoded together (1: one at a time)
+      parallel: 1                          # llama.cpp: sequences decoded together (1, the default: one at a time)
       prefix_reuse: true                   # llama.cpp, parallel > 1: the shared prompt prefix evaluated once
       batch_size: auto                     # transformers engine only
 
@@ -64,8 +64,10 @@ ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
 EXTRA_LLAMA = "pip install 'zh-eval-harness[llama]'"
 _BLOCK = 1 << 22  # 4 MiB reads while hashing
-#: Sequences the llama.cpp engine decodes together by default (bench/cpu_throughput.py, docs/models.md).
-DEFAULT_PARALLEL = 8
+#: Sequences the llama.cpp engine decodes together by default: one at a time (the engine every
+#: committed result was made with) until the batched engine's end-to-end gain is measured on an idle
+#: machine; a config opts in with `parallel: N` (bench/cpu_throughput.py, docs/models.md).
+DEFAULT_PARALLEL = 1
 
 
 class GGUFSettings(BaseModel):
