@@ -91,6 +91,9 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=48)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--no-transformers", action="store_true", help="skip the two transformers rows")
+    parser.add_argument("--llama-server", metavar="PATH", help=(
+        "also time llama.cpp's own server (a llama-server binary built from the llama.cpp copy in the "
+        "llama-cpp-python sdist) with 16 parallel slots, the same prompts sent at once over HTTP"))
     args = parser.parse_args()
 
     import torch
@@ -123,6 +126,7 @@ def main() -> None:
     tokens, wall, single = run_backend(llama, requests, args.max_new_tokens)
     rows.append(("harness llama.cpp (Q4_K_M), one at a time (parallel 1)", tokens, wall))
     engine = llama._llama
+    engine.load_weights()
     for p in (1, 4, 8, 16):
         engine.batched = BatchedDecoder(engine.llm._model, n_parallel=p, n_ctx_seq=2048, threads=engine.threads)
         tokens, wall, outputs = run_backend(llama, requests, args.max_new_tokens)
@@ -136,6 +140,11 @@ def main() -> None:
     path, meta = gguf.ensure_model_file(gguf.get_model(args.model))
     tokens, wall = run_raw_batched(path, texts, args.max_new_tokens, threads, add_bos=meta.add_bos)
     rows.append(("raw batched loop over llama-cpp-python's batch API, 16 sequences (reference)", tokens, wall))
+    if args.llama_server:
+        tokens, wall, served = run_server(args.llama_server, path, texts, args.max_new_tokens, threads)
+        same = sum(served[k] == single[r.id] for k, r in enumerate(requests))
+        rows.append((f"llama.cpp server, 16 slots, continuous batching ({same}/{len(single)} outputs as one at a time)",
+                     tokens, wall))
 
     by_name = {name: tokens / wall for name, tokens, wall in rows}
     naive_rate = rows[0][1] / rows[0][2] if not args.no_transformers else None
@@ -149,10 +158,53 @@ def main() -> None:
     if naive_rate:
         print(f"\nfastest engine: {best[0]}, {best[1] / best[2] / naive_rate:.2f}× the naive loop (target ≥ 4×)")
     batched16 = next(v for k, v in by_name.items() if k.startswith("harness llama.cpp batched, 16 "))
-    raw = rows[-1][1] / rows[-1][2]
+    raw = next(v for k, v in by_name.items() if k.startswith("raw batched loop"))
     print(f"batched engine at 16 sequences: {batched16 / raw:.2f}× the raw batched reference (target ≥ 0.8×); "
           f"{batched16 / single_rate:.2f}× one at a time")
     print(f"load average now {os.getloadavg()[0]:.2f} (1 min)")
+
+
+def run_server(binary: str, model_path, texts, max_new_tokens: int, threads: int):
+    """llama.cpp's server with 16 slots: every prompt sent at once, greedy, its /completion endpoint."""
+    import json
+    import socket
+    import subprocess
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([binary, "-m", str(model_path), "--host", "127.0.0.1", "--port", str(port),
+                               "-np", "16", "-c", str(2048 * 16), "-t", str(threads), "-tb", str(threads), "-b", "512",
+                               "--cont-batching", "--no-webui"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+
+        def complete(text: str):
+            body = json.dumps({"prompt": text, "n_predict": max_new_tokens, "temperature": 0.0, "top_k": 1,
+                               "cache_prompt": False}).encode()
+            request = urllib.request.Request(f"{base}/completion", body, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=600) as r:
+                answer = json.loads(r.read())
+            return answer["content"], answer["tokens_predicted"]
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(len(texts)) as pool:
+            answers = list(pool.map(complete, texts))
+        wall = time.perf_counter() - start
+    finally:
+        server.terminate()
+        server.wait(30)
+    outputs = {i: a[0] for i, a in enumerate(answers)}
+    return sum(a[1] for a in answers), wall, outputs
 
 
 def run_raw_batched(path, texts, max_new_tokens: int, threads: int, add_bos: bool):

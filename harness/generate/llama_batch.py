@@ -19,7 +19,8 @@ How it runs, and why each rule is there:
   (`llama_memory_seq_cp`) instead of recomputing it.
 - **One KV stream per sequence** (`kv_unified` off): each sequence attends over its own
   `n_ctx` cells only, so a long article in one slot does not slow the others down. Flash
-  attention is on (set explicitly: llama.cpp's "auto" could resolve differently elsewhere).
+  attention is off, as in the one-at-a-time engine, and set explicitly (llama.cpp's "auto" turns
+  it on on CPU and could resolve differently elsewhere).
 
 Outputs can differ from one-at-a-time decoding in the last bits of the logits: llama.cpp's CPU
 kernels are not batch-invariant (a many-row `llama_decode` rounds differently from a one-row
@@ -37,6 +38,14 @@ from dataclasses import dataclass, field
 
 #: Bumped whenever a change here can change an output (it is part of the cache key).
 DECODER_VERSION = 1
+
+
+def batched_settings(*, n_parallel: int, n_ctx_seq: int, n_batch: int, prefix_reuse: bool) -> dict:
+    """What changes a batched answer: goes into the model identity (and so the cache key). Known
+    before the decoder is built, so a fully cached run computes its keys without loading weights."""
+    return {"decoder": f"batched-v{DECODER_VERSION}", "n_parallel": n_parallel, "n_ctx_seq": n_ctx_seq,
+            "n_batch": n_batch, "kv_unified": False, "flash_attn": False, "prefix_reuse": prefix_reuse,
+            "order": "longest prompt first"}
 
 
 def common_prefix_length(sequences: Sequence[Sequence[int]]) -> int:
@@ -159,9 +168,8 @@ class BatchedDecoder:
 
     def settings(self) -> dict:
         """What changes outputs: goes into the model identity."""
-        return {"decoder": f"batched-v{DECODER_VERSION}", "n_parallel": self.n_parallel, "n_ctx_seq": self.n_ctx_seq,
-                "n_batch": self.n_batch, "kv_unified": False, "flash_attn": False, "prefix_reuse": self.prefix_reuse,
-                "order": "longest prompt first"}
+        return batched_settings(n_parallel=self.n_parallel, n_ctx_seq=self.n_ctx_seq, n_batch=self.n_batch,
+                                prefix_reuse=self.prefix_reuse)
 
     # ------------------------------------------------------------------ llama.cpp calls
 
