@@ -225,3 +225,55 @@ def test_score_cli_bertscore_json_items(tmp_path, run_cli):
     code, out, err = run_cli("score", "--task", "translate_en_zh", "--hyp", str(tmp_path / "h.txt"), "--ref",
                              str(tmp_path / "r.txt"), "--metric", "bertscore", "--bertscore-model", str(tmp_path / "nope"))
     assert code == 2 and "neither a model folder nor a Hub id" in err and len(err.strip().splitlines()) == 1
+
+
+def _torch_greedy(hyp, ref, special):
+    """bert-score's own greedy_cos_idf on the padded batch, as bert_score.score builds it (idf off)."""
+    import torch
+    from bert_score.utils import greedy_cos_idf
+    from torch.nn.utils.rnn import pad_sequence
+
+    def side(pairs):
+        emb = [torch.from_numpy(np.array(e, dtype=np.float32)) for _, e in pairs]
+        weights = [torch.from_numpy(np.where(np.isin(ids, special), 0.0, 1.0).astype(np.float32)) for ids, _ in pairs]
+        lens = torch.tensor([len(e) for e in emb])
+        mask = torch.arange(int(lens.max())).expand(len(emb), -1) < lens[:, None]
+        return pad_sequence(emb, batch_first=True, padding_value=2.0), mask, pad_sequence(weights, batch_first=True)
+
+    with torch.no_grad():
+        p, r, f = greedy_cos_idf(*side(ref), *side(hyp))
+    return torch.stack([p, r, f], dim=1).numpy().astype(np.float64)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numpy_greedy_matching_is_bert_scores_greedy_cos_idf(seed):
+    """The numpy port (no torch import on a cached rescore) against bert-score's function on random
+    batches: uneven lengths (its padding takes part in the max), anti-correlated pairs (every
+    real similarity negative), and an empty text (only <s> and </s>)."""
+    from harness.score.bertscore import greedy_scores
+
+    rng = np.random.default_rng(seed)
+    special = (0, 2)
+
+    def text(n, base=None, sign=1.0):
+        ids = np.array([0, *rng.integers(5, 1000, n), 2], dtype=np.int32)
+        emb = rng.normal(size=(n + 2, 8)).astype(np.float32)
+        if base is not None:
+            emb[: min(len(base), n + 2)] = sign * base[: min(len(base), n + 2)] + 0.3 * emb[: min(len(base), n + 2)]
+        return ids, emb
+
+    hyp, ref = [], []
+    for k in range(7):
+        h = text(int(rng.integers(0, 12)))
+        sign = -1.0 if k % 3 == 0 else 1.0
+        hyp.append(h)
+        ref.append(text(int(rng.integers(1, 15)), base=h[1], sign=sign))
+    # every similarity -1: 0 when padded (its padding wins the max), -1 when it is the longest pair
+    v = rng.normal(size=8).astype(np.float32)
+    opposite = lambda n, sign: (np.array([0, *range(5, 5 + n), 2], dtype=np.int32),  # noqa: E731
+                                np.tile(sign * v, (n + 2, 1)))
+    hyp += [opposite(3, 1.0), opposite(20, 1.0), opposite(0, 1.0)]  # the last: an empty text
+    ref += [opposite(3, -1.0), opposite(20, -1.0), text(4)]
+    ours, theirs = greedy_scores(hyp, ref, special), _torch_greedy(hyp, ref, special)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours[-3:], [[0, 0, 0], [-1, -1, -1], [0, 0, 0]], atol=1e-6)

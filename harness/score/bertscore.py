@@ -25,10 +25,8 @@ the bootstrap CIs and the paired tests of `harness.score.api` apply unchanged.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import io
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -227,23 +225,40 @@ def _sha(text: str) -> str:
 
 def greedy_scores(hyp: Sequence[tuple[np.ndarray, np.ndarray]], ref: Sequence[tuple[np.ndarray, np.ndarray]],
                   special: tuple[int, ...]) -> np.ndarray:
-    """(n, 3) P, R, F (0–1) per pair with bert-score's ``greedy_cos_idf``; idf off: weight 1 per
-    token, 0 for the special tokens; padding as bert-score's ``pad_batch_stats``."""
-    import torch
-    from torch.nn.utils.rnn import pad_sequence
+    """(n, 3) P, R, F (0–1) per pair, computed as bert-score's ``greedy_cos_idf`` computes them on its
+    padded batch of these n pairs; idf off: weight 1 per token, 0 for the special tokens.
 
-    from bert_score.utils import greedy_cos_idf
-
-    def stats(side):
-        emb = [torch.from_numpy(np.array(e)) for _, e in side]
-        weights = [torch.from_numpy(np.where(np.isin(ids, special), 0.0, 1.0).astype(np.float32)) for ids, _ in side]
-        lens = torch.tensor([len(e) for e in emb])
-        mask = torch.arange(int(lens.max())).expand(len(emb), -1) < lens[:, None]
-        return pad_sequence(emb, batch_first=True, padding_value=2.0), mask, pad_sequence(weights, batch_first=True)
-
-    with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):  # its "empty sentence" notes
-        p, r, f = greedy_cos_idf(*stats(ref), *stats(hyp))
-    return torch.stack([p, r, f], dim=1).numpy().astype(np.float64)
+    In numpy, pair by pair, so a rescore whose embeddings are all cached imports neither torch nor
+    bert_score (~2 s). Two details of bert-score's padding are kept: a padded position's similarity is
+    masked to 0 and still takes part in the max, so a token whose best real match is negative gets 0
+    when the other side is shorter than the longest in the batch; and a side with no weighted token
+    (only <s> and </s>: an empty text) gives P = R = F = 0 (bert-score's NaN → 0). Float32 throughout,
+    as bert-score; `tests/test_bertscore.py` checks the result against bert_score.score and
+    ``greedy_cos_idf`` itself."""
+    longest_hyp = max(len(e) for _, e in hyp)
+    longest_ref = max(len(e) for _, e in ref)
+    out = np.zeros((len(hyp), 3))
+    for i, ((hyp_ids, hyp_emb), (ref_ids, ref_emb)) in enumerate(zip(hyp, ref)):
+        h = np.asarray(hyp_emb, dtype=np.float32)
+        r = np.asarray(ref_emb, dtype=np.float32)
+        h = h / np.linalg.norm(h, axis=-1, keepdims=True)
+        r = r / np.linalg.norm(r, axis=-1, keepdims=True)
+        sim = h @ r.T
+        word_precision = sim.max(axis=1)
+        word_recall = sim.max(axis=0)
+        if len(r) < longest_ref:
+            word_precision = np.maximum(word_precision, np.float32(0))
+        if len(h) < longest_hyp:
+            word_recall = np.maximum(word_recall, np.float32(0))
+        hyp_w = (~np.isin(hyp_ids, special)).astype(np.float32)
+        ref_w = (~np.isin(ref_ids, special)).astype(np.float32)
+        if not hyp_w.any() or not ref_w.any():
+            continue  # an empty text: 0, 0, 0
+        p = np.float32((word_precision * (hyp_w / hyp_w.sum(dtype=np.float32))).sum(dtype=np.float32))
+        rc = np.float32((word_recall * (ref_w / ref_w.sum(dtype=np.float32))).sum(dtype=np.float32))
+        f = np.float32(2) * p * rc / (p + rc) if p + rc != 0 else np.float32(0)
+        out[i] = (float(p), float(rc), 0.0 if np.isnan(f) else float(f))
+    return out
 
 
 class BertScore(MeanFPR):
