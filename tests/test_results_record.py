@@ -227,7 +227,7 @@ def test_a_written_folder_round_trips(smoke):
     assert dump(read_scores(smoke, manifest)) == _json(smoke, "scores.json")
 
 
-@pytest.mark.parametrize("folder", ["default", "ci"])
+@pytest.mark.parametrize("folder", ["default", "ci", "full"])
 def test_the_committed_results_load(folder):
     from harness.record import read_manifest, read_predictions, read_scores
 
