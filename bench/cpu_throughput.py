@@ -187,6 +187,8 @@ def run_server(binary: str, model_path, texts, max_new_tokens: int, threads: int
                         break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit(f"{binary}: the server did not answer /health within 2 minutes")
 
         def complete(text: str):
             body = json.dumps({"prompt": text, "n_predict": max_new_tokens, "temperature": 0.0, "top_k": 1,

@@ -166,11 +166,6 @@ class BatchedDecoder:
         self.batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self.prefix_tokens = 0  # of the last call: tokens evaluated once and copied (for reports)
 
-    def settings(self) -> dict:
-        """What changes outputs: goes into the model identity."""
-        return batched_settings(n_parallel=self.n_parallel, n_ctx_seq=self.n_ctx_seq, n_batch=self.n_batch,
-                                prefix_reuse=self.prefix_reuse)
-
     # ------------------------------------------------------------------ llama.cpp calls
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
