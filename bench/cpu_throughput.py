@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 def prompts(n: int):
     """(id, Prompt) of the first n translate_zh_en items, built the way `harness run` builds them."""
     from harness.config import parse_config
-    from harness.pipeline import plan_run
+    from harness.pipeline.plan import plan_run
 
     config = parse_config({
         "run": "bench", "dataset": str(ROOT / "data"),
@@ -53,7 +53,7 @@ def prompts(n: int):
 def run_backend(backend, requests, max_new_tokens: int):
     from dataclasses import replace
 
-    from harness.generate.base import GenerationSettings, Rendered
+    from harness.request import GenerationSettings, Rendered
 
     rendered = []
     for r in requests:
@@ -69,7 +69,7 @@ def run_naive(backend, requests, max_new_tokens: int):
     """One generate() per item on the same fp32 model and tokenizer, no batching."""
     import torch
 
-    hf = backend._hf
+    hf = backend  # the transformers engine is the hf backend itself
     model, tokenizer = hf.model, hf.tokenizer
     eos = hf._token_ids["eos_token_id"]
     total, start = 0, time.perf_counter()
@@ -125,7 +125,7 @@ def main() -> None:
     print(f"llama.cpp engine loaded in {time.perf_counter() - t:.1f} s")
     tokens, wall, single = run_backend(llama, requests, args.max_new_tokens)
     rows.append(("harness llama.cpp (Q4_K_M), one at a time (parallel 1)", tokens, wall))
-    engine = llama._llama
+    engine = llama.llama
     engine.load_weights()
     for p in (1, 4, 8, 16):
         engine.batched = BatchedDecoder(engine.llm._model, n_parallel=p, n_ctx_seq=2048, threads=engine.threads)

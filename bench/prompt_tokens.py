@@ -35,7 +35,7 @@ def main() -> None:
     from harness.config import load_config
     from harness.generate import gguf
     from harness.generate.llama_batch import shared_prefix_length
-    from harness.pipeline import plan_run
+    from harness.pipeline.plan import plan_run
     from harness.tasks import select_shots
 
     config = load_config(Path(args.config))
@@ -43,7 +43,7 @@ def main() -> None:
     backend = gguf.load(gguf.GGUFSettings(model=args.model, engine="llama.cpp"))  # vocabulary only
 
     def evaluated(prompts) -> tuple[int, int, int]:
-        tokens = [backend._llama.encode(backend.render(p)) for p in prompts]
+        tokens = [backend.llama.encode(backend.render(p)) for p in prompts]
         prefix = shared_prefix_length(tokens)
         total = sum(len(t) for t in tokens)
         return total, prefix, total - (len(tokens) - 1) * prefix

@@ -43,7 +43,7 @@ TARGET_CACHED_S = 3.0
 
 
 def items(n: int) -> list[str]:
-    from tests.tiny_models import seed_corpus
+    from tests.helpers.tiny_models import seed_corpus
 
     lines = [line for line in seed_corpus() if len(line) >= 8]
     return [line[:120] for line in lines[:n]]
@@ -76,7 +76,7 @@ def bare_batched(model, tokenizer, texts, config, batch_size: int) -> list[str]:
 
 
 def harness_backend(backend, texts, max_new_tokens: int) -> list[str]:
-    from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+    from harness.request import GenerationSettings, Prompt, Rendered, Request
 
     rendered = []
     for i, text in enumerate(texts):
@@ -91,7 +91,7 @@ def bench_size(size: str, work: Path, args) -> dict:
     from transformers import GenerationConfig
 
     from harness.generate.hf import HFSettings, load
-    from tests.tiny_models import build_qwen2, train_tokenizer
+    from tests.helpers.tiny_models import build_qwen2, train_tokenizer
 
     tokenizer = train_tokenizer(work / f"tok-{size}", chat_template=None)
     path = build_qwen2(tokenizer, work / f"qwen2-{size}", **SIZES[size])
@@ -179,7 +179,7 @@ def cached_rerun(work: Path, config: Path | None) -> list[tuple[float, dict | st
         return None
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if config is None:
-        from tests.tiny_models import build_tiny_models
+        from tests.helpers.tiny_models import build_tiny_models
 
         models = build_tiny_models(work / "tiny")
         config = work / "bench.yaml"

@@ -1,10 +1,9 @@
 """Run configs: YAML → strict pydantic models, with errors that name the file, line and key.
 
-The file is read with harness.safe_yaml (`yaml.safe_load` semantics, nothing in a config is
-executed, with limits on size and aliases); its node tree gives the line of every key. Unknown
-keys, tasks, metrics, backends and post-processing rules are errors with a "did you mean" suggestion. `--set a.b.0=value` overrides
-are applied to the parsed data and validated like the file; an error in an overridden value names
-the `--set` option instead of a line.
+The file is read by harness.yaml_source (safe_yaml's limits, the line of every key, `--set
+a.b.0=value` overrides applied to the parsed data and validated like the file; an error in an
+overridden value names the `--set` option instead of a line). Unknown keys, tasks, metrics,
+backends and post-processing rules are errors with a "did you mean" suggestion.
 
 Relative paths in a config (dataset, prompt files, `file` backend outputs) are resolved against the
 current directory, like `--results`: run `harness` from the project root.
@@ -12,141 +11,29 @@ current directory, like `--results`: run `harness` from the project root.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from harness.errors import HarnessError, excerpt
+from harness.errors import ConfigError, HarnessError, excerpt
+from harness.generate.registry import BACKENDS
+from harness.metric_table import METRICS
 from harness.names import name_problem
 from harness.options import SEED_MAX
+from harness.postprocess import RULES
+from harness.prompt_template import PromptTemplate
 from harness.registry import did_you_mean
 from harness.score.neural import MetricSettings  # the neural metrics' settings (`metric_settings`)
+from harness.tasks import TASKS, TaskDef, with_kind_defaults
+from harness.yaml_source import ConfigSource, apply_override, first_error, read_yaml
+
+__all__ = ["ConfigError", "ConfigSource", "GenerationConfig", "ModelConfig", "RunConfig", "TaskConfig",
+           "load_config", "parse_config", "select"]
 
 MODEL_COMMON_KEYS = ("name", "backend", "tasks")
-
-
-class ConfigError(HarnessError):
-    """A config problem; the message starts with `file:line: key.path:`."""
-
-
-# --- where things are in the YAML file ----------------------------------------------------------
-
-
-Loc = tuple  # a key path: ("models", 1, "revision")
-
-
-@dataclass
-class ConfigSource:
-    """The file a config came from, the line of every key path in it and the `--set` overrides."""
-
-    file: str = "<config>"
-    lines: dict[Loc, int] = field(default_factory=dict)
-    overrides: dict[Loc, str] = field(default_factory=dict)  # path → the "--set k=v" text
-
-    def where(self, loc: Sequence) -> str:
-        loc = tuple(loc)
-        for n in range(len(loc), -1, -1):  # an override of a path or of one of its parents
-            if loc[:n] in self.overrides:
-                return f"--set {self.overrides[loc[:n]]}"
-        for n in range(len(loc), -1, -1):  # the deepest known part of the path
-            if loc[:n] in self.lines:
-                return f"{self.file}:{self.lines[loc[:n]]}"
-        return self.file
-
-    def error(self, loc: Sequence, message: str) -> ConfigError:
-        path = dotted(loc)
-        return ConfigError(f"{self.where(loc)}: {path + ': ' if path else ''}{message}")
-
-
-def dotted(loc: Iterable) -> str:
-    return ".".join(str(p) for p in loc)
-
-
-def _line_map(node, path: Loc, lines: dict, source: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: dict = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key in seen:
-                raise ConfigError(
-                    f"{source}:{key_node.start_mark.line + 1}: {dotted((*path, key))}: duplicate key "
-                    f"(first on line {seen[key]})"
-                )
-            seen[key] = key_node.start_mark.line + 1
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _line_map(value_node, (*path, key), lines, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, child in enumerate(node.value):
-            lines[(*path, i)] = child.start_mark.line + 1
-            _line_map(child, (*path, i), lines, source)
-
-
-def read_yaml(path: Path, what: str = "config") -> tuple[Any, ConfigSource]:
-    """Parse a YAML file safely and within limits (harness.safe_yaml); returns the data and a
-    ConfigSource with the line of every key."""
-    from harness.safe_yaml import load_file
-
-    path = Path(path)
-    try:
-        data, node = load_file(path, what)
-    except HarnessError as e:
-        raise ConfigError(str(e)) from None
-    source = ConfigSource(file=str(path))
-    if node is not None:
-        source.lines[()] = node.start_mark.line + 1
-        _line_map(node, (), source.lines, str(path))
-    return data, source
-
-
-# --- overrides -----------------------------------------------------------------------------------
-
-
-def apply_override(data: Any, expression: str, source: ConfigSource) -> Any:
-    """Set `a.b.0.c=value` in the parsed data (value parsed as YAML: `5`, `null`, `[a, b]`)."""
-    key, sep, raw = expression.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {expression}: expected KEY.PATH=VALUE, e.g. tasks.0.limit=5")
-    from harness.safe_yaml import load_text
-
-    try:
-        value = load_text(raw, "value")[0]
-    except HarnessError as e:
-        raise ConfigError(f"--set {excerpt(expression)}: {e}") from None
-    parts = key.strip().split(".")
-    loc: list = []
-    node = data
-    for n, part in enumerate(parts):
-        last = n == len(parts) - 1
-        if isinstance(node, list):
-            if not re.fullmatch(r"\d+", part) or int(part) >= len(node):
-                raise ConfigError(
-                    f"--set {expression}: {dotted(loc) or 'the config'} is a list of {len(node)}; "
-                    f"'{part}' is not an index in it"
-                )
-            index = int(part)
-            loc.append(index)
-            if last:
-                node[index] = value
-            else:
-                node = node[index]
-        elif isinstance(node, dict):
-            loc.append(part)
-            if last:
-                node[part] = value
-            else:
-                if part not in node or node[part] is None:
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise ConfigError(f"--set {expression}: {dotted(loc)} is a single value, it has no key '{part}'")
-    source.overrides[tuple(loc)] = expression
-    return data
 
 
 # --- the models ----------------------------------------------------------------------------------
@@ -167,8 +54,6 @@ def _unknown(kind: str, name, known: Iterable[str]) -> PydanticCustomError:
 
 def _at(key: str, value, error: PydanticCustomError) -> ValidationError:
     """`error` located at `key` of the model being validated (for checks that need several keys)."""
-    from pydantic_core import InitErrorDetails
-
     return ValidationError.from_exception_data("config", [InitErrorDetails(type=error, loc=(key,), input=value)])
 
 
@@ -182,28 +67,19 @@ def _name(value: str, what: str) -> str:
 
 
 def _known_metric(name: str) -> str:
-    from harness.score.registry import METRICS
-
     if name not in METRICS:
         raise _unknown("metric", name, METRICS)
     return name
 
 
 def _known_rule(name: str) -> str:
-    from harness.postprocess import RULES
-
     if name not in RULES:
         raise _unknown("post-processing rule", name, RULES)
     return name
 
 
-def _task_definition():
-    from harness.tasks import TaskDef
-
-    return TaskDef
-
-
 class TaskConfig(StrictModel):
+    yaml_models: ClassVar[dict] = {"define": TaskDef}  # `define` is validated into a TaskDef by hand
     task: str
     # A task of the config's own (docs/run.md, "Your own tasks"): a harness.tasks.TaskDef mapping
     # without `name` (it is `task`). Absent: `task` names a built-in task.
@@ -221,8 +97,6 @@ class TaskConfig(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, data):
-        from harness.tasks import TASKS, with_kind_defaults
-
         if not isinstance(data, dict):
             return data
         data = dict(data)
@@ -252,19 +126,15 @@ class TaskConfig(StrictModel):
             raise PydanticCustomError("define_name", "name '{name}' differs from the task's name '{task}': leave "
                                       "`name` out (the task's name is its `task` key)",
                                       {"name": str(value["name"]), "task": info.data["task"]})
-        return _task_definition().model_validate({**value, "name": info.data["task"]})
+        return TaskDef.model_validate({**value, "name": info.data["task"]})
 
     @model_validator(mode="after")
     def _builtin_or_defined(self):
-        from harness.tasks import TASKS
-
         if self.define is None and self.task not in TASKS:
             raise _at("task", self.task, _unknown("task", self.task, TASKS))
         if self.define is not None and self.task in TASKS:
             raise _at("task", self.task, PydanticCustomError(
                 "builtin_task", "'{name}' is a built-in task; give your own task another name", {"name": self.task}))
-        from harness.score.registry import METRICS
-
         lang = self.definition.target_lang
         for name in self.metrics:
             if lang not in METRICS[name].languages:  # the metric registry declares what each metric scores
@@ -276,8 +146,6 @@ class TaskConfig(StrictModel):
     @property
     def definition(self):
         """The task's harness.tasks.TaskDef (built-in or defined here)."""
-        from harness.tasks import TASKS
-
         return self.define if self.define is not None else TASKS[self.task]
 
     @field_validator("metrics")
@@ -292,8 +160,6 @@ class TaskConfig(StrictModel):
     @field_validator("prompt")
     @classmethod
     def _prompt(cls, value, info: ValidationInfo):
-        from harness.tasks import TASKS, PromptTemplate
-
         if isinstance(value, PromptTemplate):
             return value
         definition = info.data.get("define")
@@ -311,8 +177,6 @@ class TaskConfig(StrictModel):
 
 def _prompt_file(spec: str | None, definition):
     """Load a prompt file (the task's default when `spec` is None); errors name the prompt file."""
-    from harness.tasks import PromptTemplate
-
     if spec is None and definition.prompt_path is None:
         raise PydanticCustomError(
             "prompt_missing", "no built-in prompt for {kind} {src} → {tgt}: give the task a `prompt` (a file or a "
@@ -327,7 +191,7 @@ def _prompt_file(spec: str | None, definition):
     try:
         return PromptTemplate.model_validate(data)
     except ValidationError as e:
-        raise _first_error(e, source, PromptTemplate) from None
+        raise first_error(e, source, PromptTemplate) from None
 
 
 class GenerationConfig(StrictModel):
@@ -364,8 +228,6 @@ class ModelConfig(StrictModel):
 
     @property
     def spec(self):
-        from harness.generate.registry import BACKENDS
-
         return BACKENDS[self.backend]
 
     @property
@@ -430,78 +292,8 @@ class RunConfig(StrictModel):
 # --- validation ----------------------------------------------------------------------------------
 
 
-def _message(err: Mapping, known: Iterable[str] | None) -> str:
-    kind, msg = err["type"], err["msg"]
-    if kind == "extra_forbidden":
-        return "unknown key" + (did_you_mean(str(err["loc"][-1]), known) if known is not None else "")
-    if kind == "missing":
-        return "missing required key"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    value = err.get("input")
-    if kind.endswith("_type") and (value is None or isinstance(value, (str, int, float, bool))):
-        msg += f" (got {_shown(value)})"
-    return msg
-
-
-def _shown(value) -> str:
-    """A value as an error quotes it: short and escaped. A long string may be a whole file's text
-    (`prompt: ../../etc/passwd` parses as one string): only its length is told."""
-    if isinstance(value, str) and (len(value) > 40 or "\n" in value):
-        return f"a string of {len(value)} characters"
-    return excerpt(value, 40)
-
-
-def _model_at(root: type[BaseModel], loc: Sequence) -> type[BaseModel] | None:
-    """The pydantic model class that holds the last key of `loc` (for did-you-mean on unknown keys)."""
-    import typing
-
-    cls: Any = root
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or part not in cls.model_fields:
-            return None
-        if cls is TaskConfig and part == "define":
-            cls = _task_definition()
-            continue
-        ann = cls.model_fields[part].annotation
-        while True:
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                break
-            if not args:
-                break
-            ann = args[0]
-        cls = ann
-    return cls if isinstance(cls, type) and issubclass(cls, BaseModel) else None
-
-
-def _first_error(e: ValidationError, source: ConfigSource, root: type[BaseModel], prefix: Loc = (),
-                 known_extra: Iterable[str] = ()) -> ConfigError:
-    """The first problem (in file order) as a ConfigError, with a count of the others."""
-    errors = e.errors()
-
-    def line(err) -> int:
-        where = source.where((*prefix, *err["loc"]))
-        tail = where.rsplit(":", 1)[-1]
-        return int(tail) if tail.isdigit() else 0
-
-    errors.sort(key=lambda err: (err["type"] == "missing", line(err)))  # a typo'd key before the key it misses
-    err = errors[0]
-    loc = (*prefix, *err["loc"])
-    known = None
-    if err["type"] == "extra_forbidden":
-        holder = _model_at(root, err["loc"][:-1])
-        known = [*(holder.model_fields if holder else ()), *known_extra]
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return source.error(loc, _message(err, known) + more)
-
-
 def _validate_model_entry(raw: Any, i: int, source: ConfigSource) -> ModelConfig | Any:
     """Dispatch one model entry on its `backend` and validate its settings with that backend's model."""
-    from harness.generate.registry import BACKENDS
-
     loc = ("models", i)
     if not isinstance(raw, dict):
         return raw  # RunConfig reports the type error
@@ -519,11 +311,11 @@ def _validate_model_entry(raw: Any, i: int, source: ConfigSource) -> ModelConfig
     try:
         settings = settings_cls.model_validate(rest)
     except ValidationError as e:
-        raise _first_error(e, source, settings_cls, loc, known_extra=MODEL_COMMON_KEYS) from None
+        raise first_error(e, source, settings_cls, loc, known_extra=MODEL_COMMON_KEYS) from None
     try:
         return ModelConfig.model_validate({**common, "settings": settings})
     except ValidationError as e:
-        raise _first_error(e, source, ModelConfig, loc, known_extra=settings_cls.model_fields) from None
+        raise first_error(e, source, ModelConfig, loc, known_extra=settings_cls.model_fields) from None
 
 
 def parse_config(data: Any, source: ConfigSource | None = None) -> RunConfig:
@@ -538,7 +330,7 @@ def parse_config(data: Any, source: ConfigSource | None = None) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as e:
-        raise _first_error(e, source, RunConfig) from None
+        raise first_error(e, source, RunConfig) from None
     config._source = source
     _cross_checks(config)
     return config

@@ -21,26 +21,26 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness import io as hio
+from harness.errors import DatasetError, HarnessError
+from harness.io import sha256_file, sha256_text
 
 SUFFIXES = (".jsonl", ".csv", ".parquet")
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 @dataclass(frozen=True)
-class Table:
+class DatasetTable:
     name: str  # how errors name the dataset (its path or Hub id)
     columns: tuple[str, ...]
     rows: list[tuple[str, dict]]  # (where, row)
 
 
-def _error(message: str):
-    from harness.tasks import DatasetError
-
+def _error(message: str) -> DatasetError:
     return DatasetError(message, "dataset")
 
 
-def read_table(spec: str, *, config: str | None = None, split: str | None = None) -> Table:
+def read_table(spec: str, *, config: str | None = None, split: str | None = None) -> DatasetTable:
     path = Path(spec).expanduser()
     if path.is_file():
         if config is not None or split is not None:
@@ -53,21 +53,19 @@ def read_table(spec: str, *, config: str | None = None, split: str | None = None
     raise _error(f"{spec}: dataset not found (a .jsonl, .csv or .parquet file, a `datasets` folder or a Hub id)")
 
 
-def read_file(path: Path) -> Table:
+def read_file(path: Path) -> DatasetTable:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise _error(f"{path}: unsupported dataset file type '{suffix or path.name}' (use {', '.join(SUFFIXES)} or a folder)")
     if suffix == ".parquet":
         try:
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # pyarrow: heavy (0.2 s), only for Parquet files
 
             data = pq.ParquetFile(path).read().to_pylist()
             columns = pq.ParquetFile(path).schema_arrow.names
         except Exception as e:  # pyarrow raises several types for a damaged file
             raise _error(f"{path}: cannot read as Parquet ({type(e).__name__}: {e})") from None
-        return Table(str(path), tuple(columns), [(f"{path} row {n}", row) for n, row in enumerate(data, 1)])
-    from harness import io as hio
-
+        return DatasetTable(str(path), tuple(columns), [(f"{path} row {n}", row) for n, row in enumerate(data, 1)])
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -77,28 +75,22 @@ def read_file(path: Path) -> Table:
             return _jsonl(path, hio.parse_jsonl(data, path))
         return _csv(path, hio.decode(data, path).removeprefix("\ufeff"))
     except HarnessError as e:
-        if isinstance(e, _dataset_error()):
+        if isinstance(e, DatasetError):
             raise
         raise _error(str(e)) from None
 
 
-def _dataset_error():
-    from harness.tasks import DatasetError
-
-    return DatasetError
-
-
-def _jsonl(path: Path, lines: list[tuple[str, object]]) -> Table:
+def _jsonl(path: Path, lines: list[tuple[str, object]]) -> DatasetTable:
     rows, columns = [], {}
     for where, row in lines:
         if not isinstance(row, dict):
             raise _error(f"{where}: expected a JSON object, got {type(row).__name__}")
         columns.update(dict.fromkeys(row))
         rows.append((where, row))
-    return Table(str(path), tuple(columns), rows)
+    return DatasetTable(str(path), tuple(columns), rows)
 
 
-def _csv(path: Path, text: str) -> Table:
+def _csv(path: Path, text: str) -> DatasetTable:
     reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     start = 1  # the line the record being read starts on
     try:
@@ -114,13 +106,13 @@ def _csv(path: Path, text: str) -> Table:
             start = reader.line_num + 1
     except csv.Error as e:
         raise _error(f"{path}:{start}: not valid CSV ({e})") from None
-    return Table(str(path), tuple(header), rows)
+    return DatasetTable(str(path), tuple(header), rows)
 
 
-def _read_datasets_folder(folder: Path, config: str | None, split: str | None, name: str | None = None) -> Table:
+def _read_datasets_folder(folder: Path, config: str | None, split: str | None, name: str | None = None) -> DatasetTable:
     name = name or str(folder)
     try:
-        import datasets
+        import datasets  # heavy (1 s): only for `datasets` folders and Hub ids
     except ImportError as e:  # a declared dependency; only a broken install lacks it
         raise _error(f"{name}: reading a dataset folder needs the `datasets` library ({e})") from None
     saved = (folder / "dataset_info.json").is_file() or (folder / "dataset_dict.json").is_file()
@@ -145,13 +137,13 @@ def _read_datasets_folder(folder: Path, config: str | None, split: str | None, n
             raise _error(f"{name}: no split '{split}' (splits: {', '.join(splits)})")
         data = data[split]
     where = f"{name}{f' [{split}]' if split else ''}"
-    return Table(where, tuple(data.column_names), [(f"{where} row {n}", row) for n, row in enumerate(data, 1)])
+    return DatasetTable(where, tuple(data.column_names), [(f"{where} row {n}", row) for n, row in enumerate(data, 1)])
 
 
 def _hub_snapshot(repo: str) -> Path:
     """The Hub dataset's files in the local Hub cache (downloaded when missing)."""
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import snapshot_download  # heavy: only for a Hub id
 
         return Path(snapshot_download(repo, repo_type="dataset"))
     except Exception as e:  # offline, unknown repo, gated: all mean "not available"
@@ -162,8 +154,6 @@ def _hub_snapshot(repo: str) -> Path:
 def dataset_sha256(spec: str) -> str:
     """sha256 of a dataset file's bytes, or of a folder: the canonical list of its files
     (`relative/path<TAB>sha256<LF>`, sorted, hidden files and folders left out)."""
-    from harness.io import sha256_file
-
     path = Path(spec).expanduser()
     if path.is_file():
         return sha256_file(path)
@@ -175,8 +165,6 @@ def dataset_sha256(spec: str) -> str:
 
 
 def folder_sha256(folder: Path) -> str:
-    from harness.io import sha256_file, sha256_text
-
     lines = []
     for file in sorted(folder.rglob("*")):
         rel = file.relative_to(folder)

@@ -16,3 +16,16 @@ def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
         return repr(value[:limit]) + f"… ({len(value)} chars)"
     text = repr(value)
     return text if len(text) <= limit + 2 else text[:limit] + f"… ({len(text)} chars)"
+
+
+class ConfigError(HarnessError):
+    """A problem in a YAML file the harness reads (a run config, a prompt or task definition file);
+    the message starts with `file:line: key.path:`."""
+
+
+class DatasetError(HarnessError):
+    """A problem with a task's data; `key` is the definition key it concerns (for config errors)."""
+
+    def __init__(self, message: str, key: str = "dataset"):
+        super().__init__(message)
+        self.key = key

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import IO
 
 from harness.errors import HarnessError
+from harness.interrupt import deferred
+from harness.names import child_path
 
 FILE_MODE = 0o644
 FOLDER_MODE = 0o755
@@ -185,8 +187,6 @@ def staged_folder(target: Path) -> Iterator[Path]:
     on failure it is removed. Staging folders left by killed runs (their process is gone) are cleared.
     Refuses a target that is not a direct child of its parent (".", "..", a symlink elsewhere):
     replacing it would replace the parent or a sibling."""
-    from harness.names import child_path
-
     target = Path(target)
     child_path(target.parent, target.name, "folder name")
     make_folders(target.parent)
@@ -201,8 +201,6 @@ def staged_folder(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    from harness.interrupt import deferred
-
     with deferred():  # Ctrl-C between the renames would leave no folder at `target`, or a stray old one
         old = None
         if target.exists():

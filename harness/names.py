@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, excerpt
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 RULE = "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a folder or file)"
@@ -30,8 +30,6 @@ def name_problem(value: object) -> str | None:
 
 def check_name(value: object, what: str) -> str:
     """`value` when it is a valid name, else HarnessError naming `what` (e.g. "run name")."""
-    from harness.errors import excerpt
-
     problem = name_problem(value)
     if problem is not None:
         raise HarnessError(f"{what} {excerpt(value)}: {problem}")

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness import io
 from harness.errors import HarnessError
+from harness.names import check_name, child_path
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -241,8 +242,6 @@ def _json_type(value) -> str:
 def prediction_path(folder: Path, model: str, task: str) -> Path:
     """predictions/<model>/<task>.jsonl; both names follow the one name rule (harness.names), so a
     model named ".." in a damaged manifest cannot point outside predictions/."""
-    from harness.names import check_name, child_path
-
     check_name(task, "task name")
     return child_path(Path(folder) / PREDICTIONS, model, "model name") / f"{task}.jsonl"
 

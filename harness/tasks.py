@@ -20,13 +20,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from harness.errors import HarnessError
-from harness.io import sha256_json
-from harness.generate.base import Prompt
+from harness.dataset_files import dataset_sha256, read_table
+from harness.errors import DatasetError, HarnessError, excerpt
+from harness.io import sha256_file
+from harness.metric_table import LANGUAGES, METRICS
+from harness.names import name_problem
 from harness.registry import did_you_mean, lookup
+from harness.yaml_source import first_error, read_yaml
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 TASKDEFS_DIR = Path(__file__).parent / "taskdefs"
@@ -50,7 +54,7 @@ class KindDefaults:
 
 
 #: What `kind` fills in when a definition leaves it out.
-KINDS: Mapping[str, KindDefaults] = {
+KIND_DEFAULTS: Mapping[str, KindDefaults] = {
     "translation": KindDefaults(("bleu", "chrf++"), "chrf++", 320),
     "summarization": KindDefaults(("rouge1", "rouge2", "rougeL", "rougeLsum"), "rougeL", 320),
 }
@@ -103,9 +107,6 @@ class TaskDef(BaseModel):
     @field_validator("name")
     @classmethod
     def _folder_name(cls, value: str) -> str:
-        from harness.errors import excerpt
-        from harness.names import name_problem
-
         problem = name_problem(value)  # the one name rule: the task names its predictions file
         if problem is not None:
             raise PydanticCustomError("bad_name", "task name {v}: {problem}", {"v": excerpt(value), "problem": problem})
@@ -130,8 +131,6 @@ class TaskDef(BaseModel):
     @field_validator("source_lang", "target_lang")
     @classmethod
     def _known_language(cls, value: str) -> str:
-        from harness.score.registry import LANGUAGES
-
         if value not in LANGUAGES:
             raise PydanticCustomError("unknown_name", "unknown language '{v}'{hint}",
                                       {"v": value, "hint": did_you_mean(value, LANGUAGES)})
@@ -148,8 +147,6 @@ class TaskDef(BaseModel):
 
     @model_validator(mode="after")
     def _metrics_fit(self):
-        from harness.score.registry import METRICS
-
         for name in self.metrics:
             if name not in METRICS:
                 raise PydanticCustomError("unknown_name", "metrics: unknown metric '{v}'{hint}",
@@ -180,9 +177,9 @@ class TaskDef(BaseModel):
 
 def with_kind_defaults(data):
     """A definition mapping with what its `kind` (and languages) imply filled in where left out."""
-    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+    if not isinstance(data, dict) or data.get("kind") not in KIND_DEFAULTS:
         return data
-    defaults = KINDS[data["kind"]]
+    defaults = KIND_DEFAULTS[data["kind"]]
     data = dict(data)
     if data.get("metrics") is None:
         data["metrics"] = list(defaults.metrics)
@@ -197,15 +194,11 @@ def with_kind_defaults(data):
 
 def read_definition(path: Path) -> TaskDef:
     """A task definition file; errors name the file, line and key."""
-    from pydantic import ValidationError
-
-    from harness.config import _first_error, read_yaml
-
     data, source = read_yaml(path, "task definition")
     try:
         return TaskDef.model_validate(data)
     except ValidationError as e:
-        raise _first_error(e, source, TaskDef) from None
+        raise first_error(e, source, TaskDef) from None
 
 
 TASKS: dict[str, TaskDef] = {name: read_definition(TASKDEFS_DIR / f"{name}.yaml") for name in BUILTIN}
@@ -219,14 +212,6 @@ def get_task(task: str | TaskDef) -> TaskDef:
 # --- items -------------------------------------------------------------------------------------
 
 
-class DatasetError(HarnessError):
-    """A problem with a task's data; `key` is the definition key it concerns (for config errors)."""
-
-    def __init__(self, message: str, key: str = "dataset"):
-        super().__init__(message)
-        self.key = key
-
-
 def _references(value) -> tuple[str, ...]:
     values = value if isinstance(value, (list, tuple)) else [value]
     return tuple(v for v in values if isinstance(v, str) and v.strip())
@@ -238,8 +223,6 @@ def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Ite
     left out of `Item.references` (see `missing_references`); nothing is filled in."""
     t = get_task(task)
     if not t.builtin:
-        from harness.dataset_files import read_table
-
         return user_items(t, read_table(t.dataset, config=t.config, split=t.split))
     if dataset_dir is None:
         raise HarnessError(f"task {t.name} reads the built dataset folder; none given")
@@ -249,7 +232,7 @@ def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Ite
             f"{dataset_dir}: no '{t.config}' config ({path.name}) for task {t.name}; "
             "rebuild the dataset with `harness data build`"
         )
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # pyarrow: heavy (0.2 s), needed only to read a built dataset
 
     doc = t.doc or t.id
     columns = list(dict.fromkeys([t.id, doc, t.source, *t.references]))
@@ -266,7 +249,7 @@ def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Ite
 
 
 def user_items(t: TaskDef, table) -> list[Item]:
-    """Items of a user dataset (a `dataset_files.Table`), every row checked: the columns exist,
+    """Items of a user dataset (a `dataset_files.DatasetTable`), every row checked: the columns exist,
     ids are unique, sources are not empty, every item has the same number of references."""
     if not table.rows:
         raise DatasetError(f"{table.name}: no items", "dataset")
@@ -336,8 +319,6 @@ def missing_references(task: str | TaskDef, items: Sequence[Item], need: int | N
 def recorded_definition(task: str, record, where: Path | str) -> TaskDef:
     """The task's definition as a run recorded it (`record`: its harness.record.TaskRecord). Runs
     from before definitions were recorded ran only built-in tasks: the built-in one of that name."""
-    from pydantic import ValidationError
-
     if record.definition is None:
         if task not in TASKS:
             raise HarnessError(f"{where}: tasks.{task} has no definition and is not a built-in task")
@@ -353,9 +334,6 @@ def recorded_items(task: str, record, built, where: Path | str) -> list[Item]:
     """The items of `task` rebuilt from its recorded definition and data (no config file needed),
     after checking that the data still has the recorded sha256. `record` is the run's
     harness.record.TaskRecord, `built` its built-dataset DatasetRecord (None when it used none)."""
-    from harness.dataset_files import dataset_sha256
-    from harness.io import sha256_file
-
     definition = recorded_definition(task, record, where)
     if definition.builtin:
         dataset = Path((built.local_path or built.path) if built else "")
@@ -407,71 +385,6 @@ def select_items(items: Sequence[Item], *, ids=None, per_doc=None, limit=None) -
 # --- prompts -----------------------------------------------------------------------------------
 
 
-class PromptTemplate(BaseModel):
-    """A task prompt. `input` shows an item's source (`{source}`), `output` an answer (`{target}`,
-    at its end). The plain form is: instruction, the shots, the item's input and the output label;
-    the chat form puts the instruction and input in a user turn and shots as earlier turns."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    version: str
-    system: str | None = None
-    instruction: str
-    input: str
-    output: str
-
-    @field_validator("version", "instruction")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be empty")
-        return value
-
-    @field_validator("input")
-    @classmethod
-    def _has_source(cls, value: str) -> str:
-        if value.count("{source}") != 1:
-            raise ValueError("must contain {source} exactly once")
-        return value
-
-    @field_validator("output")
-    @classmethod
-    def _ends_with_target(cls, value: str) -> str:
-        if value.count("{target}") != 1 or not value.endswith("{target}"):
-            raise ValueError("must end with {target} (and contain it once)")
-        return value
-
-    @property
-    def sha256(self) -> str:
-        return sha256_json(self.model_dump())
-
-    def _input(self, source: str) -> str:
-        return self.input.replace("{source}", source)
-
-    def _answer(self, target: str) -> str:
-        return self.output.replace("{target}", target)
-
-    def build(self, source: str, shots: Sequence[tuple[str, str]] = ()) -> Prompt:
-        """The item's prompt in both forms; `shots` are (source, answer) pairs from other documents."""
-        cue = self.output[: -len("{target}")].rstrip()
-        blocks = [self.instruction.strip()]
-        blocks += [f"{self._input(s)}\n{self._answer(a)}" for s, a in shots]
-        blocks.append(f"{self._input(source)}\n{cue}")
-        plain = "\n\n".join(blocks)
-
-        messages: list[tuple[str, str]] = []
-        if self.system:
-            messages.append(("system", self.system))
-        turns = [*shots, (source, None)]
-        for n, (s, answer) in enumerate(turns):
-            user = self._input(s)
-            messages.append(("user", f"{self.instruction.strip()}\n\n{user}" if n == 0 else user))
-            if answer is not None:
-                messages.append(("assistant", answer))
-        label = self.input[: self.input.index("{source}")].strip()  # "Chinese:", "文章："
-        return Prompt(messages=tuple(messages), plain=plain, plain_stop=(f"\n{label}",) if label else (), source=source)
-
-
 def default_prompt_path(task: str | TaskDef) -> Path | None:
     """The task's built-in prompt file; None when its kind and languages have none."""
     return get_task(task).prompt_path
@@ -482,8 +395,6 @@ def select_shots(item: Item, pool: Sequence[Item], k: int, seed: int) -> list[tu
     generator seeded from (seed, item id): the same item gets the same shots whatever the subset."""
     if k == 0:
         return []
-    import numpy as np
-
     others = [p for p in pool if p.doc_id != item.doc_id and p.references]
     if len(others) < k:
         raise HarnessError(f"{k} shots need {k} items from other documents; only {len(others)} exist")

@@ -75,7 +75,7 @@ cmd_install() {
 }
 
 cmd_cache_key() {
-  "$PYTHON" -m harness.report.ci cache-key "${1:-configs/ci.yaml}"
+  "$PYTHON" -m harness.report.cache_key cache-key "${1:-configs/ci.yaml}"
 }
 
 cmd_pr() {

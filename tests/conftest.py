@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers.gguf_models import GEMMA
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Never let a test reach the Hugging Face Hub.
@@ -37,3 +39,21 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def model_cache(request) -> Path:
+    """A HARNESS_CACHE shared by every test of the session (and kept between sessions) holding the
+    bundled Gemma 3 270M, assembled once (tests/test_gguf.py, tests/test_gguf_batched.py)."""
+    from harness.generate import gguf
+    from harness.generate.catalogue import get_model
+
+    folder = Path(request.config.cache.mkdir("harness-models"))
+    old = os.environ.get("HARNESS_CACHE")
+    os.environ["HARNESS_CACHE"] = str(folder)
+    gguf.ensure_model_file(get_model(GEMMA))  # assemble + verify once
+    yield folder
+    if old is None:
+        os.environ.pop("HARNESS_CACHE", None)
+    else:
+        os.environ["HARNESS_CACHE"] = old

@@ -10,9 +10,10 @@ import pytest
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, root):
     from harness.data.build import build_dataset
+    from harness.score.agreement import reference_agreement
 
     out = tmp_path_factory.mktemp("build") / "data"
-    build_dataset(root / "seeds", out)
+    build_dataset(root / "seeds", out, agreement=reference_agreement)
     return out
 
 
@@ -29,8 +30,9 @@ def test_rebuild_equals_the_committed_data_byte_for_byte(built, root):
 
 def test_two_builds_are_identical(built, tmp_path, root):
     from harness.data.build import build_dataset
+    from harness.score.agreement import reference_agreement
 
-    build_dataset(root / "seeds", tmp_path / "again")
+    build_dataset(root / "seeds", tmp_path / "again", agreement=reference_agreement)
     for p in built.iterdir():
         assert (tmp_path / "again" / p.name).read_bytes() == p.read_bytes()
 

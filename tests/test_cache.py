@@ -9,9 +9,11 @@ import pytest
 
 from harness.config import parse_config
 from harness.errors import HarnessError
-from harness.generate.cache import FILENAME, CachedCompletion, GenerationCache, cache_dir, cache_key
-from harness.pipeline import evaluate, open_session, plan_run
-from tests.fake_backend import register
+from harness.artifacts import cache_dir
+from harness.generate.cache import FILENAME, CachedCompletion, GenerationCache, cache_key
+from harness.pipeline.plan import plan_run
+from harness.pipeline.run import evaluate, open_session
+from helpers.fake_backend import register
 
 PROMPT = {"version": "1", "instruction": "请把下面的英文翻译成中文。", "input": "英文：{source}", "output": "中文：{target}"}
 BASE = {
@@ -98,7 +100,7 @@ def test_runs_hit_and_miss_end_to_end(tmp_path):
     results = tmp_path / "results"
 
     def run(data, **kw):
-        folder = evaluate(parse_config(copy.deepcopy(data)), results_root=results, quiet=True, **kw)
+        folder = evaluate(parse_config(copy.deepcopy(data)), results_root=results, **kw)
         import json
 
         return json.loads((folder / "manifest.json").read_text())["cache"]

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import ModelSpec, items_for, run_smoke, standard_models, task_items, write_run  # noqa: E402
+from helpers.report_runs import ModelSpec, items_for, run_smoke, standard_models, task_items, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

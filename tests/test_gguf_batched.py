@@ -2,7 +2,7 @@
 rules as one at a time, prefix reuse, and the batch settings in the cache key.
 
 Runs the bundled Gemma 3 270M on a few translation items with few new tokens (the model cache
-is tests/test_gguf.py's `model_cache` fixture, assembled once per machine).
+is tests/conftest.py's `model_cache` fixture, assembled once per machine).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import replace
 import pytest
 
 from harness.generate import gguf
-from harness.generate.base import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
+from harness.request import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
 from harness.generate.llama_batch import common_prefix_length, decode_order, shared_prefix_length
-from tests.test_gguf import GEMMA, model_cache  # noqa: F401  (the shared, assembled model cache)
+from helpers.gguf_models import GEMMA
 
 # --------------------------------------------------------------------------- pure helpers
 
@@ -78,7 +78,7 @@ def _generate(backend, requests, settings=GenerationSettings()) -> dict[str, tup
 
 
 @pytest.fixture(scope="module")
-def engines(model_cache):  # noqa: F811
+def engines(model_cache):
     """One-at-a-time, batched with prefix reuse, batched without (Gemma, 512-token context)."""
     loaded = {
         name: gguf.load(gguf.GGUFSettings(model=GEMMA, engine="llama.cpp", n_ctx=512, parallel=p, prefix_reuse=r))
@@ -98,11 +98,11 @@ def test_batched_outputs_are_identical_across_runs_and_submission_orders(engines
     assert _generate(batched, requests[::-1]) == first  # another submission order
     assert _generate(batched, [requests[i] for i in (3, 0, 5, 1, 4, 2)]) == first
     assert all(raw.strip() and 1 <= n <= 10 for raw, n, _ in first.values())
-    assert batched._llama.batched.prefix_tokens > 10  # the instruction was evaluated once and copied
+    assert batched.llama.batched.prefix_tokens > 10  # the instruction was evaluated once and copied
 
 
 def _first_token(backend, answer: str) -> int:
-    return backend._llama.encode(answer)[1 if backend._llama.add_bos else 0]
+    return backend.llama.encode(answer)[1 if backend.llama.add_bos else 0]
 
 
 def test_prefix_reuse_differs_from_no_reuse_only_by_rounding(engines):
@@ -114,7 +114,7 @@ def test_prefix_reuse_differs_from_no_reuse_only_by_rounding(engines):
     identical, and each setting is reproducible."""
     requests = _items()
     reuse, plain = _generate(engines["batched"], requests), _generate(engines["no_reuse"], requests)
-    assert engines["no_reuse"]._llama.batched.prefix_tokens == 0
+    assert engines["no_reuse"].llama.batched.prefix_tokens == 0
     assert all(_first_token(engines["batched"], reuse[i][0]) == _first_token(engines["batched"], plain[i][0])
                for i in reuse)
     assert sum(reuse[i] == plain[i] for i in reuse) >= len(reuse) // 2
@@ -172,7 +172,7 @@ def test_default_config_translates_200_segments_per_direction_stratified(root):
     from collections import Counter
 
     from harness.config import load_config
-    from harness.pipeline import plan_run
+    from harness.pipeline.plan import plan_run
 
     plan = plan_run(load_config(root / "configs" / "default.yaml"))
     for task in ("translate_zh_en", "translate_en_zh"):

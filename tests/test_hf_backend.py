@@ -13,23 +13,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import HarnessError
-from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
-from harness.generate.hf import (
-    HFSettings,
-    Finished,
-    batch_plan,
-    commit_from_snapshot_path,
-    finish_sequence,
-    first_stop,
-    folder_sha256,
-    left_pad,
-    load,
-    local_model_dir,
-    resolve_input,
-    right_pad,
-    sane_context_length,
-)
-from tests.tiny_models import CHAT_TEMPLATE, build_tiny_models, seed_corpus
+from harness.request import GenerationSettings, Prompt, Rendered, Request
+from harness.generate.decoding import Finished, finish_sequence, first_stop
+from harness.generate.hf import commit_from_snapshot_path, folder_sha256, load, local_model_dir, sane_context_length
+from harness.generate.hf_backend import HFSettings, batch_plan, left_pad, resolve_input, right_pad
+from helpers.tiny_models import CHAT_TEMPLATE, build_tiny_models, seed_corpus
 
 GREEDY = GenerationSettings()
 MAX_NEW = 12
@@ -519,6 +507,22 @@ def test_folder_hash_is_memoised_by_file_stats(tiny, tmp_path):
     assert folder_sha256(folder, memo) == digest  # any stat change rehashes
 
 
+def test_a_folder_memo_from_before_the_stat_key_is_rehashed(tiny, tmp_path):
+    """Memos written when the stat was (size, mtime) under "stats" are not trusted: the folder is
+    hashed again (same digest, so the same cache keys) and the memo rewritten."""
+    import json
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny.gpt2, folder)
+    digest = folder_sha256(folder)
+    stats = [[p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns]
+             for p in sorted(folder.rglob("*")) if p.is_file()]
+    memo = tmp_path / "memo.json"
+    memo.write_text(json.dumps({str(folder.resolve()): {"stats": stats, "sha256": "f" * 64}}))
+    assert folder_sha256(folder, memo) == digest
+    assert json.loads(memo.read_text())[str(folder.resolve())]["sha256"] == digest
+
+
 def test_weights_load_only_when_generating(tiny, texts):
     backend = backend_for(tiny.qwen2)
     backend.render(Prompt((("user", "你好"),), "你好"))
@@ -657,7 +661,7 @@ def test_harness_run_end_to_end(tiny, tmp_path, run_cli, root):
     import json
 
     from harness.config import load_config
-    from harness.pipeline import render_prompts
+    from harness.pipeline.render import render_prompts
 
     config = tmp_path / "tiny.yaml"
     config.write_text(

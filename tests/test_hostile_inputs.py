@@ -4,7 +4,7 @@ existed in the working folder byte-for-byte unchanged, with nothing added.
 
 Each case runs `harness` as a subprocess in a fresh copy of a small working folder (the built
 dataset, the seeds and references, a results folder with two finished baseline runs, a `file`
-backend outputs file and a valid config). Server faults use tests/fake_openai.py on 127.0.0.1.
+backend outputs file and a valid config). Server faults use tests/helpers/fake_openai.py on 127.0.0.1.
 Baselines and tiny inputs only: the whole table runs in well under a minute of CPU.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fake_openai import FaultServer, wait_for
+from helpers.fake_openai import FaultServer, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cr3t-KEY-42"

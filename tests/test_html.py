@@ -8,15 +8,12 @@ import base64
 import hashlib
 import json
 import re
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import items_for, standard_models, write_run  # noqa: E402
+from helpers.report_runs import items_for, standard_models, write_run
 
 
 @pytest.mark.parametrize(
@@ -274,7 +271,7 @@ def shown(value: str) -> str:
 @pytest.mark.parametrize("text", HOSTILE_FIELD_VALUES)
 def test_hostile_strings_in_every_field_show_only_escaped(page, text):
     from harness.report.html import page_html
-    from harness.report.leaderboard import short_commit
+    from harness.report.leaderboard_writers import short_commit
 
     _, board = page
     plain_board, _ = hostile_board(board, "plain")

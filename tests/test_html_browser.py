@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import ModelSpec, write_dataset, write_run  # noqa: E402
+from helpers.report_runs import ModelSpec, write_dataset, write_run
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TITLE = "Leaderboard — zh-eval-harness"

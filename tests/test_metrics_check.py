@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from harness.score import perturb as pert
 from harness.score import sensitivity as sens
 
 
@@ -22,11 +23,11 @@ def _rng(seed=0):
     ("用户数在5天内突破100万。", "zh"),
 ])
 def test_number_change_touches_exactly_one_number(text, lang):
-    out = sens.change_number(text, lang, _rng())
+    out = pert.change_number(text, lang, _rng())
     assert out != text
-    before, after = sens._NUMBER.findall(text), sens._NUMBER.findall(out)
+    before, after = pert._NUMBER.findall(text), pert._NUMBER.findall(out)
     assert len(before) == len(after) and sum(a != b for a, b in zip(before, after)) == 1
-    assert sens._NUMBER.sub("#", out) == sens._NUMBER.sub("#", text)  # nothing else changed
+    assert pert._NUMBER.sub("#", out) == pert._NUMBER.sub("#", text)  # nothing else changed
 
 
 @pytest.mark.parametrize("text, lang, expected", [
@@ -39,7 +40,7 @@ def test_number_change_touches_exactly_one_number(text, lang):
     ("Tokyo.", "en", None),
 ])
 def test_negation_is_removed_else_added(text, lang, expected):
-    assert sens.flip_negation(text, lang, _rng()) == expected
+    assert pert.flip_negation(text, lang, _rng()) == expected
 
 
 @pytest.mark.parametrize("text, lang", [
@@ -47,7 +48,7 @@ def test_negation_is_removed_else_added(text, lang, expected):
     ("大模型发展迅速，成本随之上升；价格最终下降。", "zh"),
 ])
 def test_drop_removes_one_piece_and_keeps_the_rest_in_order(text, lang):
-    out = sens.drop_clause(text, lang, _rng())
+    out = pert.drop_clause(text, lang, _rng())
     pattern = r"(?<=[,;.!?])\s+" if lang == "en" else r"(?<=[，；。！？,;])"
     pieces, kept = re.split(pattern, text), re.split(pattern, out)
     assert len(kept) == len(pieces) - 1
@@ -57,7 +58,7 @@ def test_drop_removes_one_piece_and_keeps_the_rest_in_order(text, lang):
 @pytest.mark.parametrize("text, lang", [("The quick brown fox jumps over the lazy dog.", "en"),
                                         ("今天北京的天气非常好。", "zh")])
 def test_shuffle_is_a_permutation_with_the_end_punctuation_last(text, lang):
-    out = sens.shuffle_words(text, lang, _rng())
+    out = pert.shuffle_words(text, lang, _rng())
     assert out != text and out[-1] == text[-1]
     if lang == "en":
         assert Counter(out[:-1].split()) == Counter(text[:-1].split())
@@ -74,23 +75,23 @@ def test_shuffle_is_a_permutation_with_the_end_punctuation_last(text, lang):
                               "不过目前问题许多。", "但是当前问题许多。", "但是目前难题许多。"}),
 ])
 def test_paraphrase_makes_two_table_substitutions(text, lang, allowed):
-    assert sens.paraphrase(text, lang, _rng()) in allowed
+    assert pert.paraphrase(text, lang, _rng()) in allowed
 
 
 def test_name_swap_uses_a_name_of_the_same_kind():
     pool = {"en": {"name": ["Liang Zheng", "Sam Altman", "Wu Fei"]}, "zh": {"nr": ["李强", "吴飞", "梁正"], "ns": ["北京"], "nt": []}}
-    out = sens.swap_name("Yesterday Sam Altman spoke.", "en", _rng(), pool["en"])
+    out = pert.swap_name("Yesterday Sam Altman spoke.", "en", _rng(), pool["en"])
     assert out in ("Yesterday Liang Zheng spoke.", "Yesterday Wu Fei spoke.")
-    assert sens.swap_name("梁正表示，吴飞同意。", "zh", _rng(), pool["zh"]) in ("李强表示，吴飞同意。", "梁正表示，李强同意。")
-    assert sens.swap_name("他在北京。", "zh", _rng(), pool["zh"]) is None  # no other place in the pool
+    assert pert.swap_name("梁正表示，吴飞同意。", "zh", _rng(), pool["zh"]) in ("李强表示，吴飞同意。", "梁正表示，李强同意。")
+    assert pert.swap_name("他在北京。", "zh", _rng(), pool["zh"]) is None  # no other place in the pool
 
 
 def test_perturbations_are_deterministic_from_the_seed():
-    sample = sens.Sample("en", "segment", "x", "On 30 November, Sam Altman did not say that prices rose 5 percent.", "")
+    sample = pert.Sample("en", "segment", "x", "On 30 November, Sam Altman did not say that prices rose 5 percent.", "")
     pool = {"en": {"name": ["Liang Zheng"]}, "zh": {}}
-    for kind in sens.TYPES:
-        assert sens.perturb(sample, kind, 0, pool) == sens.perturb(sample, kind, 0, pool)
-    shuffles = {sens.perturb(sample, "shuffle", seed, pool) for seed in range(5)}
+    for kind in pert.TYPES:
+        assert pert.perturb(sample, kind, 0, pool) == pert.perturb(sample, kind, 0, pool)
+    shuffles = {pert.perturb(sample, "shuffle", seed, pool) for seed in range(5)}
     assert len(shuffles) > 1
 
 

@@ -29,8 +29,11 @@ import yaml
 
 from harness.errors import HarnessError
 from harness.generate import openai as backend_module
-from harness.generate.base import GenerationSettings, Prompt, Rendered, Request
-from harness.generate.openai import OpenAISettings, backoff_delay, stop_reason
+from harness.request import GenerationSettings, Prompt, Rendered, Request
+from harness.generate import openai_wire as wire
+from harness.generate.openai import OpenAISettings
+from harness.generate.openai_wire import backoff_delay, stop_reason
+from helpers.fake_openai import FaultServer, wait_for
 
 LOOPBACK = "127.0.0.1"
 
@@ -239,14 +242,14 @@ def test_a_key_the_server_echoes_back_is_redacted(stub, monkeypatch):
 def test_an_unforeseen_error_is_one_line_and_the_others_finish(stub, monkeypatch):
     server = stub()
     backend = backend_module.load(_settings(server.url, concurrency=1))
-    real_post = backend_module._post
+    real_post = backend_module.post
 
     async def post(session, url, body):
         if "item 1" in json.dumps(body):
             raise RuntimeError("boom")
         return await real_post(session, url, body)
 
-    monkeypatch.setattr(backend_module, "_post", post)
+    monkeypatch.setattr(backend_module, "post", post)
     got = []
     with pytest.raises(HarnessError, match=r"^openai: item 'id1': RuntimeError: boom$"):
         for c in backend.generate(_rendered(backend, 3), GenerationSettings()):
@@ -315,13 +318,11 @@ def test_completions_endpoint_sends_the_plain_prompt(stub):
     assert c.stop_reason == "max_new_tokens"
 
 
-# --------------------------------------------------------------------------- faults (tests/fake_openai.py)
+# --------------------------------------------------------------------------- faults (tests/helpers/fake_openai.py)
 
 
 @pytest.fixture(scope="module")
 def faults():
-    from tests.fake_openai import FaultServer
-
     server = FaultServer()
     yield server
     server.close()
@@ -349,15 +350,14 @@ def _answer(content="hi", **top):
     ],
 )
 def test_answers_are_checked_against_the_schema(data, message):
-    with pytest.raises(backend_module.BadAnswer) as e:
-        backend_module.parse_answer(_settings("http://127.0.0.1:9/v1"), data)
+    with pytest.raises(wire.BadAnswer) as e:
+        wire.parse_answer("chat", data)
     assert message in str(e.value) and "\n" not in str(e.value)
 
 
 def test_a_valid_answer_and_null_content():
-    settings = _settings("http://127.0.0.1:9/v1")
-    assert backend_module.answer_text(backend_module.parse_answer(settings, _answer("你好"))) == "你好"
-    assert backend_module.answer_text(backend_module.parse_answer(settings, _answer(None))) == ""
+    assert wire.answer_text(wire.parse_answer("chat", _answer("你好"))) == "你好"
+    assert wire.answer_text(wire.parse_answer("chat", _answer(None))) == ""
 
 
 def test_the_probe_is_retried_like_a_request(faults):
@@ -389,7 +389,7 @@ def test_a_garbage_probe_answer_is_reported_as_what_it_is(faults, mode, message)
 
 def test_credentials_in_a_url_are_redacted_everywhere(faults):
     secret_url = faults.url("array").replace("http://", "http://user:sk-in-url@")
-    assert backend_module.redact_urls(f"HTTP 500 from {secret_url}/x") == \
+    assert wire.redact_urls(f"HTTP 500 from {secret_url}/x") == \
         f"HTTP 500 from {faults.url('array').replace('http://', 'http://***@')}/x"
     settings = _settings(secret_url)
     assert "sk-in-url" not in json.dumps(settings.model_dump(mode="json"))  # the manifest records this
@@ -437,8 +437,6 @@ def test_finished_completions_are_committed_while_the_server_hangs(faults, tmp_p
     0.5 s commit timer), so a SIGKILL then loses none of them."""
     config = _config(tmp_path, faults.url("ok-then-hang~commit"), limit=6)
     run = _start(config, tmp_path / "results", tmp_path / "cache", root)
-    from tests.fake_openai import wait_for
-
     try:
         assert wait_for(lambda: _cached(tmp_path / "cache") >= 3, timeout_s=30), "the finished completions were not committed"
         time.sleep(0.6)
@@ -462,8 +460,6 @@ def test_a_bad_answer_never_rolls_back_finished_completions(faults, tmp_path, ro
 def test_sigint_during_a_hung_request_exits_130_at_once(faults, tmp_path, root):
     config = _config(tmp_path, faults.url("ok-then-hang~sigint"), limit=6)
     run = _start(config, tmp_path / "results", tmp_path / "cache", root)
-    from tests.fake_openai import wait_for
-
     assert wait_for(lambda: _cached(tmp_path / "cache") >= 3, timeout_s=30)
     sent = time.monotonic()
     run.send_signal(signal.SIGINT)

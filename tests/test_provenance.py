@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.data.provenance import (NOT_RECORDED, Agent, TextProvenance, ceiling_label, collapse, is_human, label,
+from harness.data.provenance import (NOT_RECORDED, USER_DATASET, Agent, TextProvenance, ceiling_label, collapse, is_human, label,
                                      provenance_record, set_label, task_references_label)
 
 AI = Agent("Claude", "ai-model")
@@ -54,17 +54,18 @@ def test_set_and_task_labels_follow_the_record():
     assert collapse(["x", "x"]) == "x" and collapse(["x", "y", "x"]) == "x (2 of 3); y (1 of 3)"
     assert set_label(_texts(set())) == "A: AI-written (Claude), not reviewed; B: human-written (Li Lei), not reviewed"
     record = provenance_record({"summaries_zh": _texts({"001"})})
-    assert task_references_label(record, "summarize_zh") == (
+    assert task_references_label(record, "summaries_zh") == (
         "A: AI-written (Claude), not reviewed (2 of 3); AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 "
         "(1 of 3); B: human-written (Li Lei), not reviewed (2 of 3); human-written (Li Lei), reviewed by Wang Fang "
         "(human), 2026-12-10 (1 of 3)")
-    assert ceiling_label(record, "summarize_zh").startswith("reference agreement (B vs A): A: AI-written (Claude)")
+    assert ceiling_label(record, "summaries_zh").startswith("reference agreement (B vs A): A: AI-written (Claude)")
     # A record round-trips through JSON-ready dicts, as it does through manifests.
     assert [TextProvenance.from_dict(t) for t in record["columns"]["summaries_zh"]] == _texts({"001"})
     # Runs written before the field existed, and columns the record does not hold.
-    assert task_references_label(None, "summarize_zh") == NOT_RECORDED
-    assert task_references_label(record, "translate_zh_en") == NOT_RECORDED
-    assert task_references_label(record, "translate_en_zh").startswith("the published Chinese article")
+    assert task_references_label(None, "summaries_zh") == NOT_RECORDED
+    assert task_references_label(record, "en") == NOT_RECORDED
+    assert task_references_label(record, "zh").startswith("the published Chinese article")
+    assert task_references_label(record, None) == USER_DATASET  # a config's own task
 
 
 # --- independence of A and B -------------------------------------------------------------------
@@ -91,21 +92,22 @@ def test_longest_shared_span(a, b, language, expected):
 def test_independence_of_the_real_references(root, documents):
     """What the card and `harness refs check` print, recomputed: the guideline 1.0 texts' spans
     are the ones the card quotes as 'before the rewrite' as long as those texts are in place."""
-    from harness.data.card import (INDEPENDENCE_TARGETS, OLD_SPANS_MEASURED, independence, independence_lines,
-                                   reference_agreement)
+    from harness.data.card import independence, independence_figures, independence_lines
     from harness.data.references import load_references
+    from harness.score.agreement import reference_agreement
 
     docs = list(documents.values())
     refs = load_references(root / "references", [d.id for d in docs])
     rows = independence(docs, refs, reference_agreement(docs, refs))
     assert [r.language for r in rows] == ["zh", "en"]
     for r, line in zip(rows, independence_lines(rows)):
-        rouge_max, span_max = INDEPENDENCE_TARGETS[r.language]
+        figures = independence_figures()[r.language]
+        rouge_max, span_max = figures.target_rouge2, figures.target_span
         assert r.met == (round(r.rouge2, 2) <= rouge_max and r.longest <= span_max)
         assert line.startswith(f"independence {r.language}: mean A-vs-B ROUGE-2 {r.rouge2:.2f} (target ≤ {rouge_max:g}")
         assert line.endswith(": NOT MET" if not r.met else ": met")
-        if abs(r.rouge2 - {"zh": 48.47, "en": 32.86}[r.language]) < 0.005:  # the old texts: figures as quoted
-            assert tuple(n for _, n, _ in r.spans) == OLD_SPANS_MEASURED[r.language]
+        if abs(r.rouge2 - float(figures.before_rouge2)) < 0.005:  # the old texts: figures as quoted
+            assert tuple(n for _, n, _ in r.spans) == figures.before_spans_measured
 
 
 # --- no "human" label unless the provenance says so ----------------------------------------------

@@ -372,9 +372,10 @@ def test_new_configs_load_offline(fresh, tmp_path, monkeypatch, documents):
 def fresh(root, tmp_path_factory):
     """A dataset built now from the working tree (the committed data/ is compared in test_build.py)."""
     from harness.data.build import build_dataset
+    from harness.score.agreement import reference_agreement
 
     out = tmp_path_factory.mktemp("fresh") / "data"
-    build_dataset(root / "seeds", out, root / "references")
+    build_dataset(root / "seeds", out, root / "references", agreement=reference_agreement)
     return out
 
 

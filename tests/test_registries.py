@@ -10,7 +10,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.score.base import Metric
-from harness.score.registry import LANGUAGES, METRICS, MetricSpec, get_spec, higher_is_better
+from harness.metric_table import LANGUAGES, METRICS, MetricSpec, get_spec, higher_is_better
 from harness.tasks import BUILTIN, TASKS, TaskDef, load_items
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -157,7 +157,7 @@ def test_ci_script_usage_and_bad_config(tmp_path):
 
 
 def test_cache_key_follows_config_and_models(tmp_path):
-    from harness.report.ci import cache_key
+    from harness.report.cache_key import cache_key
 
     key = cache_key(ROOT / "configs" / "smoke.yaml")
     assert key == cache_key(ROOT / "configs" / "smoke.yaml")

@@ -13,14 +13,12 @@ import io
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import (ModelSpec, items_for, run_smoke, standard_models, task_items, tiny_provenance,  # noqa: E402
-                                 write_dataset, write_run)
+from helpers.report_runs import (Item, ModelSpec, items_for, run_smoke, standard_models, task_items, tiny_provenance,
+                                write_dataset, write_run)
 
 GOLDEN = Path(__file__).parent / "data" / "report" / "golden"
 
@@ -60,7 +58,7 @@ def board(tmp_path_factory):
     ],
 )
 def test_golden_files(board, name, render):
-    import harness.report.leaderboard as lb
+    import harness.report.leaderboard_writers as lb
 
     text = getattr(lb, render)(board)
     path = GOLDEN / name
@@ -103,7 +101,8 @@ def test_golden_tables_rank_as_the_data_supports(board):
 
 def test_runs_without_reference_provenance_say_so(tmp_path):
     from harness.report.html import render_page
-    from harness.report.leaderboard import build_leaderboard, to_csv, to_dict, to_markdown
+    from harness.report.leaderboard import build_leaderboard
+    from harness.report.leaderboard_writers import to_csv, to_dict, to_markdown
     from harness.report.runs import load_runs
 
     write_run(tmp_path, "old", standard_models())  # a manifest written before the field existed
@@ -117,13 +116,13 @@ def test_runs_without_reference_provenance_say_so(tmp_path):
 
 
 def test_csv_and_json_agree_with_the_tables(board):
-    rows = list(csv.DictReader(io.StringIO(__import__("harness.report.leaderboard", fromlist=["to_csv"]).to_csv(board))))
+    rows = list(csv.DictReader(io.StringIO(__import__("harness.report.leaderboard_writers", fromlist=["to_csv"]).to_csv(board))))
     assert len(rows) == sum(len(r.cells) for t in board.tables for r in t.rows)
     beta_rouge = next(r for r in rows if r["model"] == "beta" and r["metric"] == "rougeL")
     cell = next(r for r in board.tables[0].rows if r.label == "beta").cells["rougeL"]
     assert float(beta_rouge["value"]) == pytest.approx(cell.value, abs=1e-4)
     assert beta_rouge["rank"] == "3" and beta_rouge["role"] == "model"
-    doc = json.loads(__import__("harness.report.leaderboard", fromlist=["to_json"]).to_json(board))
+    doc = json.loads(__import__("harness.report.leaderboard_writers", fromlist=["to_json"]).to_json(board))
     assert doc["significance"] == {"alpha": 0.05, "test": "ar", "seed": 0, "n_boot": 1000, "n_ar": 10000}
     assert [t["id"] for t in doc["tables"]] == ["summarize_zh", "translate_zh_en"]
 
@@ -192,8 +191,6 @@ def test_bands_on_real_references_noise_shares_a_band_a_clear_winner_does_not(tm
 
 
 def _lookup(data):
-    from test_report_helpers import Item
-
     def items_for(_sha):
         def items(task, item_ids):
             ids, sources, refs = data[task]
@@ -221,7 +218,8 @@ def test_lower_is_better_metric_sorts_ascending(tmp_path):
 
 
 def test_mixed_dataset_versions_are_never_mixed_in_one_table(tmp_path):
-    from harness.report.leaderboard import build_leaderboard, to_markdown
+    from harness.report.leaderboard import build_leaderboard
+    from harness.report.leaderboard_writers import to_markdown
     from harness.report.runs import load_runs
 
     write_run(tmp_path, "old", standard_models(), dataset_sha="a" * 64, started="2025-01-01T00:00:00+00:00")
@@ -416,7 +414,8 @@ def test_leaderboard_of_a_real_run(tmp_path, run_cli, capsys):
 
 def test_runs_without_an_off_target_share_still_load(tmp_path):
     """Runs written before the share was recorded: shown as "—", not refused and not faked as 0."""
-    from harness.report.leaderboard import build_leaderboard, to_markdown
+    from harness.report.leaderboard import build_leaderboard
+    from harness.report.leaderboard_writers import to_markdown
     from harness.report.runs import load_run
 
     run = write_run(tmp_path, "old", standard_models())

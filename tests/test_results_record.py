@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_helpers import run_smoke  # noqa: E402
+from helpers.report_runs import run_smoke, standard_models, write_run
 
 ROOT = Path(__file__).resolve().parents[1]
 PRED = "predictions/copy/translate_en_zh.jsonl"  # 20 lines in the smoke run
@@ -248,7 +246,6 @@ def test_a_hostile_model_name_in_a_results_folder_is_refused(tmp_path):
     cells anyway: tests/test_io.py.)"""
     from harness.errors import HarnessError
     from harness.report.runs import load_runs
-    from test_report_helpers import standard_models, write_run
 
     models = standard_models()
     models["=HYPERLINK(\"http://x\",\"y\")"] = models.pop("alpha")

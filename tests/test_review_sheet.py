@@ -17,10 +17,11 @@ FIXED = "004-p01-s02"
 def tree(root, tmp_path):
     """Copies of seeds/ and references/ and a data/ built from them; the real files are never touched."""
     from harness.data.build import build_dataset
+    from harness.score.agreement import reference_agreement
 
     shutil.copytree(root / "seeds", tmp_path / "seeds")
     shutil.copytree(root / "references", tmp_path / "references")
-    build_dataset(tmp_path / "seeds", tmp_path / "data", tmp_path / "references")
+    build_dataset(tmp_path / "seeds", tmp_path / "data", tmp_path / "references", agreement=reference_agreement)
     return tmp_path
 
 
@@ -236,6 +237,7 @@ def test_rollback_when_the_data_swap_fails(tree, monkeypatch):
     from harness.data import build, review_sheet
     from harness.data.seeds import load_documents
     from harness.data.references import load_references
+    from harness.score.agreement import reference_agreement
 
     docs = load_documents(tree / "seeds")
     refs = load_references(tree / "references", [d.id for d in docs])
@@ -252,9 +254,10 @@ def test_rollback_when_the_data_swap_fails(tree, monkeypatch):
             raise OSError("disk full")
         real(target, fill)
 
-    monkeypatch.setattr(build, "atomic_write_dir", broken_swap)
+    monkeypatch.setattr(build, "atomic_write_dir", broken_swap)  # the staging build's swap
+    monkeypatch.setattr(review_sheet, "atomic_write_dir", broken_swap)  # the swap of the rebuilt data/
     with pytest.raises(OSError, match="disk full"):
         review_sheet.apply_sheet(out, "Wang Fang", "2026-12-10", seeds=tree / "seeds", references=tree / "references",
-                                 data=tree / "data")
+                                 data=tree / "data", agreement=reference_agreement)
     assert _snapshot(tree) == before
     assert calls[-1] == tree / "data" and len(calls) == 2

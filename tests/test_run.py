@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from harness.config import load_config, parse_config
-from harness.pipeline import evaluate, rescore
+from harness.pipeline.rescore import rescore
+from harness.pipeline.run import evaluate
 from harness.postprocess import clean
-from tests.fake_backend import register
+from helpers.fake_backend import Echo, EchoSettings, register
+from helpers.report_runs import tiny_provenance
+from helpers.results import lines, without_timing
 
 MANIFEST_KEYS = {"run", "harness_version", "git_commit", "config", "dataset", "versions", "hardware", "started",
                  "finished", "models", "tasks", "throughput", "cache", "postprocess_rules", "reference_provenance"}
@@ -38,35 +41,6 @@ def smoke(tmp_path_factory, root):
                            str(tmp / "results"), "--quiet"], cwd=root, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return tmp / "results" / "smoke", proc
-
-
-def lines(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def without_timing(folder: Path) -> dict[str, str]:
-    """Every file of a results folder, minus what measures time (latency, wall, dates)."""
-    out = {}
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == "manifest.json":
-            continue
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".jsonl":
-            text = "".join(json.dumps({k: v for k, v in row.items() if k != "latency_s"}, ensure_ascii=False) + "\n"
-                           for row in lines(path))
-        elif path.name == "scores.json":
-            doc = json.loads(text)
-            doc.pop("created")
-            for row in doc["summary"]:
-                row.pop("wall_s")
-                row.pop("tokens_per_s")
-            text = json.dumps(doc, ensure_ascii=False)
-        elif path.suffix == ".md":
-            text = "\n".join(line for line in text.splitlines() if not line.startswith("Dataset `"))
-        elif path.suffix == ".csv":
-            text = "\n".join(",".join(line.split(",")[:-1]) for line in text.splitlines())  # drop wall_s
-        out[str(path.relative_to(folder))] = text
-    return out
 
 
 def test_smoke_run_writes_the_documented_folder(smoke, root):
@@ -134,7 +108,7 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
 )
 def test_lead_baseline(doc, n, unit, expected):
     from harness.generate.baseline import Baseline, BaselineSettings
-    from harness.generate.base import Prompt, Rendered, Request
+    from harness.request import Prompt, Rendered, Request
     from harness.tasks import load_items
 
     item = next(i for i in load_items("summarize_zh", Path("data")) if i.id == doc)
@@ -185,7 +159,7 @@ def test_two_runs_are_identical(smoke, tmp_path, monkeypatch):
     """Same config, fresh cache: identical predictions and scores (timings aside)."""
     folder, _ = smoke
     monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "fresh-cache"))
-    again = evaluate(load_config(Path("configs/smoke.yaml")), results_root=tmp_path / "results", quiet=True)
+    again = evaluate(load_config(Path("configs/smoke.yaml")), results_root=tmp_path / "results")
     assert without_timing(again) == without_timing(folder)
 
 
@@ -204,7 +178,7 @@ def test_file_backend_scores_outside_outputs(tmp_path):
         "tasks": [{"task": "translate_en_zh", "limit": 3}],
         "models": [{"name": "perfect", "backend": "file", "path": str(tmp_path / "system" / "{task}.jsonl")}],
     })
-    folder = evaluate(config, results_root=tmp_path / "results", quiet=True)
+    folder = evaluate(config, results_root=tmp_path / "results")
     scores = {s["metric"]: s["value"] for s in json.loads((folder / "scores.json").read_text())["scores"]}
     assert scores == {"bleu": pytest.approx(100.0), "chrf++": pytest.approx(100.0)}
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -213,7 +187,7 @@ def test_file_backend_scores_outside_outputs(tmp_path):
     assert manifest["cache"]["hits"] == 0  # outputs are read, never cached
 
     config = parse_config({**config.to_dict(), "tasks": [{"task": "translate_en_zh", "ids": [items[3].id]}]})
-    folder = evaluate(config, results_root=tmp_path / "results", quiet=True)
+    folder = evaluate(config, results_root=tmp_path / "results")
     row = lines(folder / "predictions" / "perfect" / "translate_en_zh.jsonl")[0]
     assert (row["raw"], row["output"]) == ("摘要：完全不同的一句话。", "完全不同的一句话。")
 
@@ -226,7 +200,7 @@ def test_truncation_keeps_the_head_at_a_sentence_boundary(tmp_path):
         "tasks": [{"task": "summarize_zh", "limit": 2, "max_new_tokens": 100}],
         "models": [{"name": "echo", "backend": "echo", "context_length": 700}],
     })
-    folder = evaluate(config, results_root=tmp_path / "results", quiet=True)
+    folder = evaluate(config, results_root=tmp_path / "results")
     rows = lines(folder / "predictions" / "echo" / "summarize_zh.jsonl")
     sources = {i.id: i.source for i in load_items("summarize_zh", Path("data"))}
     template = config.tasks[0].prompt
@@ -235,9 +209,9 @@ def test_truncation_keeps_the_head_at_a_sentence_boundary(tmp_path):
         kept = template.build(sources[row["id"]]).plain  # the full prompt, for comparison
         assert len(kept) > 700
     # the kept source is a prefix of whole sentences, and one more sentence would not have fit
-    from harness.pipeline import open_session, plan_run
+    from harness.pipeline.plan import plan_run
+    from harness.pipeline.run import open_session
     from harness.text import sentence_units
-    from tests.fake_backend import Echo, EchoSettings
 
     plan = plan_run(config)
     task = plan.tasks["summarize_zh"]
@@ -264,7 +238,7 @@ def test_a_prompt_that_cannot_fit_is_an_error(tmp_path, run_cli):
     })
     with pytest.raises(HarnessError, match=r"model echo, task summarize_zh: the prompt without any source takes \d+ "
                                            r"tokens but the context of 120 minus max_new_tokens 100 leaves 20"):
-        evaluate(config, results_root=tmp_path / "results", quiet=True)
+        evaluate(config, results_root=tmp_path / "results")
     assert not (tmp_path / "results").exists()
 
 
@@ -303,7 +277,7 @@ def test_missing_references_are_named_and_left_out(tmp_path, root):
         "tasks": [{"task": "summarize_en"}, {"task": "summarize_zh", "limit": 1}],
         "models": [{"name": "reference-B", "backend": "baseline", "kind": "reference"}],
     })
-    folder = evaluate(config, results_root=tmp_path / "results", quiet=True)
+    folder = evaluate(config, results_root=tmp_path / "results")
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["tasks"]["summarize_en"]["missing_references"] == ["001", "003"]
     assert manifest["tasks"]["summarize_en"]["n_items"] == 3
@@ -346,16 +320,16 @@ def test_help_lists_the_commands(run_cli):
 
 
 def test_outputs_the_scorer_refuses_are_reported_not_faked(tmp_path, monkeypatch):
-    import harness.score
+    import harness.pipeline.rescore
     from harness.score.text import ScoringError
 
     def refuse(*args, **kwargs):
         raise ScoringError("hypothesis of item", 2, "mostly Chinese text ('大模型') scored as English; use a zh task")
 
-    monkeypatch.setattr(harness.score, "score_with_items", refuse)
+    monkeypatch.setattr(harness.pipeline.rescore, "score_with_items", refuse)
     config = parse_config({"run": "refused", "tasks": [{"task": "translate_en_zh", "limit": 2}],
                            "models": [{"name": "copy", "backend": "baseline", "kind": "copy"}]})
-    folder = evaluate(config, results_root=tmp_path / "results", quiet=True)
+    folder = evaluate(config, results_root=tmp_path / "results")
     scores = json.loads((folder / "scores.json").read_text())
     assert scores["scores"] == []
     assert scores["summary"][0]["not_scored"] == ("hypothesis of 000-p01-s02: mostly Chinese text ('大模型') scored "
@@ -393,7 +367,7 @@ def test_results_folder_is_swapped_in_whole(tmp_path):
 
 
 def test_shots_come_from_other_documents_and_do_not_depend_on_the_subset():
-    from harness.pipeline import plan_run
+    from harness.pipeline.plan import plan_run
     from harness.tasks import load_items
 
     def plan(limit):
@@ -425,7 +399,8 @@ def test_plain_prompts_stop_at_the_next_block(task, stop):
     plain form carries the input label as a stop string (chat models never see it)."""
     import yaml
 
-    from harness.tasks import PromptTemplate, default_prompt_path
+    from harness.prompt_template import PromptTemplate
+    from harness.tasks import default_prompt_path
 
     template = PromptTemplate.model_validate(yaml.safe_load(default_prompt_path(task).read_text(encoding="utf-8")))
     prompt = template.build("源文本", shots=[("例句", "answer")])
@@ -439,7 +414,7 @@ def test_plain_prompts_stop_at_the_next_block(task, stop):
 
 
 def test_with_plain_stops_adds_each_stop_once():
-    from harness.generate.base import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
+    from harness.request import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
 
     def rendered(stops):
         return Rendered(Request(id="x", prompt=Prompt(messages=(), plain="p", plain_stop=stops), source=""), "p", 1, False)
@@ -464,13 +439,9 @@ def test_tables_label_the_references_from_their_provenance(smoke):
     """results.md / results.csv say who wrote and reviewed the references; old runs say it was not recorded."""
     import csv
     import io
-    import sys
 
     from harness.record import Manifest, ScoresDoc
     from harness.report.tables import render_csv, render_markdown
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from test_report_helpers import tiny_provenance
 
     folder, _ = smoke
     manifest = json.loads((folder / "manifest.json").read_text())

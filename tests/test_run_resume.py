@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.generate.cache import FILENAME
+from helpers.results import without_timing
 
 CONFIG = """\
 run: resume
@@ -55,8 +56,6 @@ def finish(proc: subprocess.Popen) -> str:
 
 
 def test_killed_runs_resume_to_the_uninterrupted_result(tmp_path, root):
-    from tests.test_run import without_timing
-
     config = tmp_path / "resume.yaml"
     config.write_text(CONFIG.format(data=root / "data"), encoding="utf-8")
 

@@ -12,7 +12,7 @@ import pytest
 import sacrebleu
 
 from harness.score import get_metric, item_scores, score
-from harness.score.sacre import Bleu, Chrf, Ter, bleu_from_stats, chrf_from_stats
+from harness.score.sacre import Bleu, Chrf, Ter, bleu_from_stats
 from harness.score.text import ScoringError, normalize_zh
 
 V = sacrebleu.__version__

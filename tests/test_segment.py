@@ -1,6 +1,6 @@
 import pytest
 
-from harness.data.segment import split_sentences, unbalanced_quotes
+from harness.text import split_sentences, unbalanced_quotes
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ def _cache(monkeypatch, tmp_path):
 
 
 def test_the_example_writer_reproduces_the_committed_files(tmp_path):
-    from harness.data.example import write
+    from harness.commands.data import write_example as write
 
     written = write(ROOT / "data", tmp_path)
     assert sorted(p.name for p in written) == sorted(p.name for p in EXAMPLE.iterdir())
@@ -263,7 +263,7 @@ def test_shots_and_baselines_on_a_dataset_without_documents(tmp_path, run_cli, m
     code, out, err = run_cli("run", str(config), "--results", "results", "--quiet")
     assert (code, err) == (0, "")
     from harness.config import load_config
-    from harness.pipeline import plan_run
+    from harness.pipeline.plan import plan_run
 
     plan = plan_run(load_config(config))
     shots = plan.tasks["mine"].shots

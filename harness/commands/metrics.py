@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-ORDER = 25  # after `score`
+from harness.errors import HarnessError
+from harness.io import write_text
+from harness.registry import did_you_mean
+from harness.score import METRIC_NAMES
+from harness.score.neural import configure
+from harness.score.sensitivity import render_markdown, replace_section, run_check
+
 NAME = "metrics"
 
 app = typer.Typer(help="Check what the metrics notice: controlled errors in the project's own references.",
@@ -29,12 +35,6 @@ def metrics_check(
     meaning-preserving paraphrase of them, all seeded; print, for every metric, how often it scores
     the paraphrase above the error (pairwise accuracy with a 95% bootstrap CI) per language and
     type, and the points each text loses against the reference. See docs/scoring.md."""
-    from harness.errors import HarnessError
-    from harness.registry import did_you_mean
-    from harness.score import METRIC_NAMES
-    from harness.score.neural import configure
-    from harness.score.sensitivity import render_markdown, replace_section, run_check
-
     for name in metric or ():
         if name not in METRIC_NAMES:
             raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRIC_NAMES)}")
@@ -52,8 +52,6 @@ def metrics_check(
     table = render_markdown(cells, per_type=per_type, seed=seed)
     typer.echo(table, nl=False)
     if write_docs is not None:
-        from harness.io import write_text
-
         try:
             write_text(write_docs, replace_section(write_docs.read_text(encoding="utf-8"), table))
         except ValueError:

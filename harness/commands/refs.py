@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import typer
+
+from harness.data.card import independence, independence_lines
+from harness.data.provenance import collapse, label
+from harness.data.reference_checks import problems, validate
+from harness.data.references import load_references
+from harness.data.review import render_review
+from harness.data.review_sheet import apply_sheet, write_sheet
+from harness.data.rules import SEEDS_BY_ID
+from harness.data.seeds import load_documents
+from harness.errors import HarnessError
+from harness.registry import lookup
+from harness.score.agreement import reference_agreement
 
 ORDER = 15  # after `data`
 NAME = "refs"
@@ -18,9 +32,6 @@ DATA_OPT = typer.Option(Path("data"), "--data", help="Dataset folder rebuilt aft
 
 
 def _load(seeds: Path, references: Path):
-    from harness.data.references import load_references
-    from harness.data.seeds import load_documents
-
     docs = load_documents(seeds)
     return docs, load_references(references, [d.id for d in docs])
 
@@ -36,11 +47,6 @@ def refs_check(
     provenance label and the independence of summaries A and B (mean A-vs-B ROUGE-2, longest
     shared span) against their targets; fails (exit 2, one line listing every offending id)
     exactly where `harness data build` would."""
-    from harness.data.card import independence, independence_lines, reference_agreement
-    from harness.data.provenance import collapse, label
-    from harness.data.references import validate
-    from harness.errors import HarnessError
-
     docs, refs = _load(seeds, references)
     validate(refs, docs)
     segments = sum(len(t.entries) for t in refs.translations.values())
@@ -85,22 +91,12 @@ def refs_review(
     of the source, source, reference, and empty verdict / correction / comment columns for the
     reviewer) plus FILE.html, a read-only view. Record it with `harness refs apply FILE.csv`.
     """
-    import shutil
-
-    from harness.data.references import problems
-    from harness.data.review import render_review
-    from harness.data.rules import SEEDS_BY_ID
-    from harness.errors import HarnessError
-    from harness.registry import lookup
-
     if width < 0:
         raise HarnessError(f"--width: must be 0 (terminal width) or a positive number of cells, got {width}")
     lookup("document id", doc_id, SEEDS_BY_ID)
     docs, refs = _load(seeds, references)
     doc = next(d for d in docs if d.id == doc_id)
     if out is not None:
-        from harness.data.review_sheet import write_sheet
-
         sheet, view = write_sheet(doc, refs, out)
         typer.echo(f"wrote {sheet} ({len(doc.segments) + 4} rows to review) and {view}")
         return
@@ -124,12 +120,9 @@ def refs_apply(
     'ok' row: exit 2, one line, nothing written); then write the corrections, sign the document's
     reference files off (reviewer, date, each item's verdict and the previous text in
     review_history, version + 1) and rebuild DATA, so that the card and every label follow."""
-    from datetime import datetime, timezone
-
-    from harness.data.review_sheet import apply_sheet
-
     day = date or datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    applied = apply_sheet(sheet, reviewer, day, seeds=seeds, references=references, data=data)
+    applied = apply_sheet(sheet, reviewer, day, seeds=seeds, references=references, data=data,
+                          agreement=reference_agreement)
     versions = ", ".join(f"{rel} → version {v}" for rel, v in applied.versions.items())
     typer.echo(f"applied {sheet}: document {applied.doc_id}, {applied.ok} ok, {applied.fixed} corrected, "
                f"reviewed by {' '.join(reviewer.split())} (human) on {day}; {versions}; rebuilt {data}/")

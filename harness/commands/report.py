@@ -6,7 +6,18 @@ from pathlib import Path
 
 import typer
 
-ORDER = 40  # position in `harness --help`
+from harness.errors import HarnessError
+from harness.metric_table import get_spec
+from harness.options import check_seed
+from harness.report.compare import check_comparable, compare_runs
+from harness.report.compare import to_json as compare_json
+from harness.report.compare import to_markdown as compare_markdown
+from harness.report.html import render_page
+from harness.report.leaderboard import build_leaderboard, parse_main_metrics
+from harness.report.leaderboard_writers import to_csv, to_json, to_markdown, write_files
+from harness.report.runs import MANIFEST, load_run, load_runs, resolve_datasets
+from harness.report.significance import Settings, dataset_items, user_task_items
+
 
 ALPHA_OPT = typer.Option(0.05, "--alpha", help="Significance level of the paired tests.")
 def _test_option(default: str) -> typer.Option:
@@ -25,19 +36,13 @@ DATASET_OPT = typer.Option(
 )
 
 
-def _settings(alpha: float, test: str, seed: int):
-    from harness.options import check_seed
-    from harness.report.significance import Settings
-
+def _settings(alpha: float, test: str, seed: int) -> Settings:
     check_seed(seed)  # --alpha is checked by Settings
 
     return Settings(alpha=alpha, test=test, seed=seed)
 
 
 def _items_for(runs, datasets: list[Path] | None):
-    from harness.report.runs import resolve_datasets
-    from harness.report.significance import dataset_items, user_task_items
-
     folders = resolve_datasets(runs, datasets or [])
     lookups = {sha: dataset_items(folder) for sha, folder in folders.items()}
     lookups.update(user_task_items(runs))  # tasks the runs defined themselves, from their recorded definitions
@@ -65,10 +70,6 @@ def leaderboard(
 
     The HTML page works from file:// with no network: sortable tables, CI plots and a per-sample viewer.
     """
-    from harness.report.html import render_page
-    from harness.report.leaderboard import build_leaderboard, parse_main_metrics, to_csv, to_json, to_markdown, write_files
-    from harness.report.runs import load_runs
-
     settings = _settings(alpha, test, seed)
     runs = load_runs(results)
     items_for = _items_for(runs, dataset)
@@ -106,12 +107,6 @@ def compare(
 
     The default test is the paired bootstrap: with n items approximate randomisation cannot go below p ≈ 2/2^n, so it could never flag a change on five summaries.
     """
-    from harness.report.compare import check_comparable, compare_runs, to_json, to_markdown
-    from harness.report.leaderboard import write_files
-    from harness.report.runs import MANIFEST, load_run
-    from harness.errors import HarnessError
-    from harness.score.registry import get_spec
-
     for name in metric or []:
         get_spec(name)
     settings = _settings(alpha, test, seed)  # bad numbers fail before any folder is read
@@ -124,9 +119,9 @@ def compare(
         a, b, _items_for([a, b], dataset), metrics=metric or None, max_drop=max_drop, intersect=intersect,
         settings=settings,
     )
-    markdown = to_markdown(report)
+    markdown = compare_markdown(report)
     if out is not None:
-        write_files(out, {"compare.md": markdown, "compare.json": to_json(report)})
+        write_files(out, {"compare.md": markdown, "compare.json": compare_json(report)})
     typer.echo(markdown)
     if gate and report.failures:
         # SystemExit, not typer.Exit: click returns (drops) an Exit's code when harness.cli runs

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-ORDER = 30  # position in `harness --help`
+from harness.commands.progress import RichReporter
+from harness.config import load_config, select
+from harness.errors import HarnessError
+from harness.names import run_folder
+from harness.pipeline.plan import plan_run
+from harness.pipeline.render import render_prompts
+from harness.pipeline.rescore import rescore as rescore_folder
+from harness.pipeline.run import evaluate
+
 
 SET_OPT = typer.Option(None, "--set", metavar="KEY.PATH=VALUE",
                        help="Override a config key, validated like the file, e.g. --set tasks.0.limit=5 "
@@ -42,13 +50,9 @@ def run(
     killed continues where it stopped. Bad input stops the run with one line and exit code 2
     before any model loads; nothing is written under RESULTS.
     """
-    from harness.config import load_config, select
-    from harness.names import run_folder
-    from harness.pipeline import evaluate
-
     config = select(load_config(config_file, overrides or ()), models=_split(models), tasks=_split(tasks), limit=limit)
     run_folder(results, config.run)  # a --results that is a file fails now, not after generating
-    evaluate(config, results_root=results, use_cache=not no_cache, quiet=quiet)
+    evaluate(config, results_root=results, use_cache=not no_cache, reporter=RichReporter(quiet))
 
 
 def rescore(
@@ -58,8 +62,6 @@ def rescore(
 
     No model is loaded. The dataset the run used must be unchanged (its MANIFEST sha256 is checked).
     """
-    from harness.pipeline import rescore as rescore_folder
-
     doc = rescore_folder(folder)
     typer.echo(f"rescored {folder}/: {len(doc.summary)} model × task rows, {len(doc.scores)} scores")
 
@@ -75,10 +77,6 @@ def render(
 
     Nothing is generated: look at the prompts before spending compute.
     """
-    from harness.config import load_config, select
-    from harness.errors import HarnessError
-    from harness.pipeline import render_prompts
-
     if not 1 <= n <= 1000:
         raise HarnessError(f"-n: must be between 1 and 1000 (got {n})")
     config = select(load_config(config_file, overrides or ()), models=[model] if model else None,
@@ -107,9 +105,6 @@ def validate(
     Checks keys, tasks, metrics, backends, prompts, the dataset and each backend's inputs (output
     files and their ids, local model paths). Problems: one line naming file, line and key; exit 2.
     """
-    from harness.config import load_config
-    from harness.pipeline import plan_run
-
     config = load_config(config_file, overrides or ())
     plan = plan_run(config)
     for note in plan.notes:

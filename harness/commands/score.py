@@ -8,15 +8,21 @@ from pathlib import Path
 
 import typer
 
-ORDER = 20  # position in `harness --help`
+from harness.errors import HarnessError
+from harness.metric_table import METRICS
+from harness.options import N_BOOT_MAX, check_range, check_seed
+from harness.registry import did_you_mean
+from harness.score import get_metric, score_with_items
+from harness.score.neural import configure
+from harness.score.text import ScoringError
+from harness.tasks import TASKS
+
 
 _ESCAPE = re.compile(r"\\([\\n])")
 
 
 def read_items(path: Path, option: str) -> list[str]:
     """One item per line; ``\\n`` inside a line is a newline in the item, ``\\\\`` a backslash."""
-    from harness.errors import HarnessError
-
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -65,7 +71,7 @@ def score_command(
     task: str = typer.Option(..., "--task", metavar="TASK", help="summarize_zh, summarize_en, translate_zh_en, translate_zh_en_doc or translate_en_zh (sets the target language)."),
     hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="System outputs: UTF-8, one item per line, newlines inside an item written as \\n."),
     ref: list[Path] = typer.Option(..., "--ref", metavar="FILE", help="References, same format and line count as --hyp; repeat for several references per item."),
-    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet (harness/score/registry.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet (harness/metric_table.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
     seed: int = typer.Option(0, "--seed", help="Seed of numpy.random.default_rng for the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     zh_tokenizer: str = typer.Option(None, "--zh-tokenizer", help="Chinese ROUGE tokens: char (default) or jieba words."),
@@ -81,12 +87,6 @@ def score_command(
 
     Every number comes with a 95% bootstrap confidence interval over items and a signature that says how it was computed (tokenizer, normalisation, references, library version). Chinese targets are scored per character after Traditional→Simplified and NFKC folding.
     """
-    from harness.errors import HarnessError
-    from harness.registry import did_you_mean
-    from harness.score import get_metric, score_with_items
-    from harness.score.registry import METRICS
-    from harness.tasks import TASKS
-
     if task not in TASKS:
         raise HarnessError(f"--task: unknown task '{task}'{did_you_mean(task, TASKS)}")
     definition = TASKS[task]
@@ -95,8 +95,6 @@ def score_command(
             raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRICS)}")
     if zh_tokenizer is not None and definition.target_lang != "zh":
         raise HarnessError(f"--zh-tokenizer: task {task} has an English target")
-    from harness.options import N_BOOT_MAX, check_range, check_seed
-
     check_seed(seed)
     check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
     if items and not as_json:
@@ -114,19 +112,15 @@ def score_command(
         get_metric(name, task, tokenizer=zh_tokenizer if "tokenizer" in METRICS[name].options else None)
         for name in names
     ]
-    # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
-    from harness.score.neural import configure
-
     sources = None
     if src is not None:
         sources = read_items(src, "--src")
         if len(sources) != len(hypotheses):
             raise HarnessError(f"--src {src}: {len(sources)} lines but --hyp {hyp} has {len(hypotheses)}")
+    # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
     settings = {"bertscore": {"model": bertscore_model, "layer": bertscore_layer},
                 "comet": {"python": None if comet_python is None else str(comet_python), "model": comet_model}}
     metrics = configure(metrics, settings, sources=sources)
-    from harness.score.text import ScoringError
-
     try:
         scores, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
     except ScoringError as e:  # name the file and line instead of "reference J of item I"

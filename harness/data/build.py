@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from importlib.metadata import version
 from pathlib import Path
 
 from harness import __version__
+from harness.data.card import AgreementRow, render_card
+from harness.data.card_references import reference_provenance
 from harness.data.clean import Document
+from harness.data.reference_checks import load_and_validate
 from harness.data.references import References
+from harness.data.seeds import load_documents
 from harness.errors import HarnessError
 from harness.io import sha256_file, staged_folder, write_text
+from harness.names import check_results_root, child_path
 
 DATASET_NAME = "zh-llm-news-eval"
 
@@ -101,8 +107,8 @@ def translation_paragraph_rows(docs: Iterable[Document], refs: References) -> li
 
 
 def write_parquet(rows: list[dict], path: Path, schema) -> None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # heavy: only a build writes parquet
+    import pyarrow.parquet as pq  # heavy: as pyarrow
 
     table = pa.Table.from_pylist(rows, schema=schema)
     # Fixed writer options so that bytes depend only on the rows (and the pyarrow version).
@@ -110,7 +116,7 @@ def write_parquet(rows: list[dict], path: Path, schema) -> None:
 
 
 def schemas():
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: only a build writes parquet
 
     string, strings = pa.string(), pa.list_(pa.string())
     return {
@@ -163,8 +169,6 @@ def write_manifest(folder: Path, docs: list[Document], references: dict, extra_v
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import version
-
     # rouge-score and nltk (Porter stemmer) compute the reference-agreement table of the card.
     return {name: version(name) for name in ("pyarrow", "opencc", "rouge-score", "nltk")}
 
@@ -172,8 +176,6 @@ def versions() -> dict[str, str]:
 def check_out_dir(target: Path) -> None:
     """The build replaces `target` whole: refuse ".", "..", a file, the current folder or one above
     it, and a project folder (.git, pyproject.toml), so a typo in --out cannot delete a project."""
-    from harness.names import check_results_root, child_path
-
     target = Path(target)
     check_results_root(target.parent, "--out")
     child_path(target.parent, target.name, "--out folder name")
@@ -193,16 +195,19 @@ def atomic_write_dir(target: Path, fill: Callable[[Path], None]) -> None:
         fill(tmp)
 
 
-def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = None) -> dict[str, int]:
+#: Scores the reference summaries against each other for the card (harness.score.agreement):
+#: passed in, because the data layer does not score.
+Agreement = Callable[[list[Document], References], list[AgreementRow]]
+
+
+def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = None, *,
+                  agreement: Agreement) -> dict[str, int]:
     """Clean the seeds, join the validated references and write the dataset folder.
 
     ``references_dir`` defaults to the `references/` folder beside ``seeds_dir`` (the repository
-    layout). Returns rows per config.
+    layout); ``agreement(docs, refs)`` gives the card's reference agreement rows. Returns rows per
+    config.
     """
-    from harness.data.card import reference_agreement, reference_provenance, render_card
-    from harness.data.references import load_and_validate
-    from harness.data.seeds import load_documents
-
     # Every input error surfaces here, before any write.
     check_out_dir(out_dir)
     docs = load_documents(seeds_dir)
@@ -215,7 +220,7 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
         "translation_paragraphs": translation_paragraph_rows(docs, refs),
     }
     built_with = versions()
-    card = render_card(docs, refs, reference_agreement(docs, refs), {k: len(v) for k, v in tables.items()})
+    card = render_card(docs, refs, agreement(docs, refs), {k: len(v) for k, v in tables.items()})
     references = {"guideline_version": refs.guideline_version, "files": reference_digests(refs)}
     provenance = reference_provenance(refs)
 

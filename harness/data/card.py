@@ -1,12 +1,21 @@
-"""The dataset card (data/README.md), generated so that it never disagrees with the data."""
+"""The dataset card (data/README.md), generated so that it never disagrees with the data.
+
+The card does not score: the reference agreement rows come from the caller (the build passes
+those of harness.score.agreement). The independence targets and the figures measured before the
+rewrite are read from independence.yaml beside this module."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from harness.data.card_references import reference_provenance, references_section
 from harness.data.clean import Document
-from harness.data.references import RATIO_BOUNDS, SUMMARY_LENGTH, References
+from harness.data.provenance import CEILING_NAME, column_label
+from harness.data.references import References
+from harness.safe_yaml import safe_load
 
 CONFIG_FILES = {
     "documents": "documents.parquet",
@@ -35,79 +44,10 @@ def _cleaning_table(docs: list[Document]) -> str:
     return "\n".join(rows)
 
 
-def _files(refs: References) -> list:
-    """Summary files (zh first) then translation files, each in document order."""
-    return [*(refs.summaries[k] for k in sorted(refs.summaries, key=lambda k: (k[1] != "zh", k[0]))),
-            *(refs.translations[k] for k in sorted(refs.translations))]
-
-
-def _provenance_table(refs: References) -> tuple[str, str]:
-    """The review table (one row per file, labels from harness.data.provenance) and the numbered
-    list of the writers' and reviewers' own descriptions it refers to."""
-    from harness.data.provenance import collapse, describe_agent, label
-
-    notes: list[str] = []
-
-    def key(agent) -> str:
-        text = f"{describe_agent(agent)}: {agent.note}" if agent.note else describe_agent(agent)
-        if text not in notes:
-            notes.append(text)
-        return f"{agent.name} [{notes.index(text) + 1}]"
-
-    rows = ["| file | version | guideline | written by | written on | reviewed by | reviewed on | label |",
-            "|---|---|---|---|---|---|---|---|"]
-    for f in _files(refs):
-        p = f.provenance
-        name = f.path.relative_to(refs.folder).as_posix()
-        written_by = ", ".join(dict.fromkeys(key(w) for w in p.written_by))
-        reviewed = key(p.reviewed_by) if p.reviewed_by else "not yet reviewed"
-        labels = collapse([label(w, p.reviewed_by, p.reviewed_on) for w in p.written_by])
-        rows.append(f"| `{name}` | {p.version} | {p.guideline_version} | {written_by} | {p.written_on} | {reviewed} "
-                    f"| {p.reviewed_on or '—'} | {labels} |")
-    listed = "\n".join(f"{i}. {w}" for i, w in enumerate(notes, start=1))
-    return "\n".join(rows), listed
-
-
-def _review_history(refs: References) -> str:
-    """One line per applied review sheet: file, version it produced, reviewer, date, verdicts."""
-    from harness.data.provenance import describe_agent
-
-    lines = []
-    for f in _files(refs):
-        for r in f.provenance.history:
-            fixes = sum(1 for i in r.items if i.verdict == "fix")
-            lines.append(f"- `{f.path.relative_to(refs.folder).as_posix()}` version {r.version}: reviewed by "
-                         f"{describe_agent(r.reviewed_by)} on {r.reviewed_on}, {len(r.items)} items "
-                         f"({len(r.items) - fixes} ok, {fixes} corrected; sheet sha256 `{r.sheet_sha256[:12]}…`)")
-    return "\n".join(lines) if lines else "No review sheet has been applied yet."
-
-
-def reference_provenance(refs: References) -> dict:
-    """The `reference_provenance` record of data/MANIFEST.json: every reference text's writer,
-    reviewer and file version, per dataset column (see harness.data.provenance)."""
-    from harness.data.provenance import TextProvenance, provenance_record
-
-    columns: dict[str, list[TextProvenance]] = {}
-    for language in ("zh", "en"):
-        for doc_id in sorted(d for d, lang in refs.summaries if lang == language):
-            f = refs.summaries[doc_id, language]
-            p = f.provenance
-            for s in sorted(f.summaries, key=lambda s: s.reference):
-                columns.setdefault(f"summaries_{language}", []).append(TextProvenance(
-                    doc_id, s.reference, f.path.relative_to(refs.folder).as_posix(), p.version, s.written_by,
-                    p.reviewed_by, p.reviewed_on))
-    for doc_id in sorted(refs.translations):
-        t = refs.translations[doc_id]
-        p = t.provenance
-        columns.setdefault("en", []).append(TextProvenance(
-            doc_id, "", t.path.relative_to(refs.folder).as_posix(), p.version, p.written_by[0], p.reviewed_by,
-            p.reviewed_on))
-    return provenance_record(columns)
-
-
 @dataclass(frozen=True)
 class AgreementRow:
-    """Reference A scored against reference B (and the reverse) over the five documents."""
+    """Reference A scored against reference B (and the reverse) over the five documents
+    (computed by harness.score.agreement.reference_agreement)."""
 
     language: str
     metric: str
@@ -118,25 +58,7 @@ class AgreementRow:
     signature: str
 
 
-def reference_agreement(docs: list[Document], refs: References, *, seed: int = 0) -> list[AgreementRow]:
-    """ROUGE between the two reference summaries of each language, with the scoring API of harness.score."""
-    from harness.score import score
-
-    rows = []
-    for language in ("zh", "en"):
-        a = [refs.summaries[d.id, language].texts()[0] for d in docs]
-        b = [refs.summaries[d.id, language].texts()[1] for d in docs]
-        task = f"summarize_{language}"
-        forward = score(task, a, [[x] for x in b], seed=seed)
-        backward = {s.metric: s.value for s in score(task, b, [[x] for x in a], seed=seed)}
-        rows += [AgreementRow(language, s.metric, s.value, s.ci_low, s.ci_high, backward[s.metric], s.signature)
-                 for s in forward]
-    return rows
-
-
 def _agreement_section(rows: list[AgreementRow], n_docs: int, record: dict) -> str:
-    from harness.data.provenance import CEILING_NAME, column_label
-
     table = ["| language | metric | A vs B | 95 % CI | B vs A | signature |", "|---|---|---|---|---|---|"]
     escaped = [r.signature.replace("|", "\\|") for r in rows]  # a bare | would end the table cell
     table += [
@@ -163,12 +85,29 @@ so translation has no agreement row.
 """
 
 
-# Independence of A and B (references/GUIDELINES.md §1): targets, and the figures of the guideline
-# 1.0 summaries that issue 11 measured before B and the English summaries were rewritten.
-INDEPENDENCE_TARGETS = {"zh": (35.0, 15), "en": (22.0, 8)}  # mean ROUGE-2 at most, longest shared span at most
-OLD_INDEPENDENCE = {"zh": ("48.47", "17–33"), "en": ("32.86", "8–12")}
-# The same guideline 1.0 texts measured with longest_shared_span (per document 000–004).
-OLD_SPANS_MEASURED = {"zh": (22, 17, 20, 33, 12), "en": (9, 10, 8, 11, 8)}
+FIGURES_FILE = Path(__file__).with_name("independence.yaml")
+
+
+@dataclass(frozen=True)
+class IndependenceFigures:
+    """One language's independence targets and its figures before the rewrite (see FIGURES_FILE)."""
+
+    target_rouge2: float  # mean A-vs-B ROUGE-2 at most
+    target_span: int  # longest shared span at most
+    before_rouge2: str  # as issue 11 published them
+    before_spans: str
+    before_spans_measured: tuple[int, ...]  # longest_shared_span per document on the same texts
+
+
+@functools.cache
+def independence_figures() -> dict[str, IndependenceFigures]:
+    """Per language, from FIGURES_FILE."""
+    data = safe_load(FIGURES_FILE, "independence figures")
+    return {language: IndependenceFigures(float(f["target_rouge2"]), int(f["target_span"]), str(f["before_rouge2"]),
+                                          str(f["before_spans"]), tuple(int(n) for n in f["before_spans_measured"]))
+            for language, f in data.items()}
+
+
 SPAN_UNIT = {"zh": "characters", "en": "words"}
 _WORD = re.compile(r"[a-z0-9]+(?:['’.-][a-z0-9]+)*")
 
@@ -211,8 +150,8 @@ class Independence:
 
     @property
     def met(self) -> bool:
-        rouge_max, span_max = INDEPENDENCE_TARGETS[self.language]
-        return round(self.rouge2, 2) <= rouge_max and self.longest <= span_max
+        figures = independence_figures()[self.language]
+        return round(self.rouge2, 2) <= figures.target_rouge2 and self.longest <= figures.target_span
 
 
 def independence(docs: list[Document], refs: References, agreement: list[AgreementRow]) -> list[Independence]:
@@ -233,8 +172,8 @@ def independence_lines(rows: list[Independence]) -> list[str]:
     """Plain-text figures and targets (printed by `harness refs check`)."""
     lines = []
     for r in rows:
-        rouge_max, span_max = INDEPENDENCE_TARGETS[r.language]
-        old_rouge, old_spans = OLD_INDEPENDENCE[r.language]
+        f = independence_figures()[r.language]
+        rouge_max, span_max, old_rouge, old_spans = f.target_rouge2, f.target_span, f.before_rouge2, f.before_spans
         worst = max(r.spans, key=lambda s: s[1])
         lines.append(
             f"independence {r.language}: mean A-vs-B ROUGE-2 {r.rouge2:.2f} (target ≤ {rouge_max:g}, before the "
@@ -249,8 +188,8 @@ def _independence_section(rows: list[Independence]) -> str:
              "| target | before the rewrite | targets |", "|---|---|---|---|---|---|---|---|---|"]
     signatures = []
     for r in rows:
-        rouge_max, span_max = INDEPENDENCE_TARGETS[r.language]
-        old_rouge, old_spans = OLD_INDEPENDENCE[r.language]
+        f = independence_figures()[r.language]
+        rouge_max, span_max, old_rouge, old_spans = f.target_rouge2, f.target_span, f.before_rouge2, f.before_spans
         unit = SPAN_UNIT[r.language]
         per_doc = ", ".join(f"{d} {n}" for d, n, _ in r.spans)
         table.append(f"| {r.language} | {r.rouge2:.2f} | ≤ {rouge_max:g} | {old_rouge} | {r.longest} {unit} | {per_doc} "
@@ -258,7 +197,8 @@ def _independence_section(rows: list[Independence]) -> str:
         signatures.append(f"- {r.language} ROUGE-2: `{r.signature}`")
     spans = "\n".join(f"- {r.language} {d}: {n} {SPAN_UNIT[r.language]}: {span}" for r in rows
                       for d, n, span in r.spans if n == r.longest)
-    measured = "; ".join(f"{language}: {', '.join(map(str, v))}" for language, v in OLD_SPANS_MEASURED.items())
+    measured = "; ".join(f"{language}: {', '.join(map(str, f.before_spans_measured))}"
+                         for language, f in independence_figures().items())
     return f"""### Independence of A and B
 
 Summaries A and B of a language must be written separately (`references/GUIDELINES.md` §1). The
@@ -276,103 +216,6 @@ per document {measured} on those texts).
 Longest shared spans:
 
 {spans}
-"""
-
-
-def _ratio_distribution(refs: References) -> str:
-    import numpy as np
-
-    from harness.data.references import length_ratio
-
-    entries = [e for t in refs.translations.values() for e in t.entries]
-    ratios = sorted((length_ratio(e.zh, e.en), e.segment_id, e.zh) for e in entries)
-    values = np.array([r[0] for r in ratios])
-    p1, p50, p99 = np.percentile(values, [1, 50, 99])
-    (lo, lo_id, lo_zh), (hi, hi_id, hi_zh) = ratios[0], ratios[-1]
-    return (f"over the {len(values)} segments the ratio runs from {lo:.2f} ({lo_id}, {lo_zh}) to {hi:.2f} "
-            f"({hi_id}, {hi_zh}); 1st percentile {p1:.2f}, median {p50:.2f}, 99th percentile {p99:.2f}. "
-            "The extremes are very short segments, where one word more or less moves the ratio most")
-
-
-def _writers_sentence(refs: References) -> str:
-    """Who wrote the texts, generated from `written_by`: 'Claude (AI model): 20 summaries, 511 segments'."""
-    from harness.data.provenance import describe_agent
-
-    counts: dict[str, list[int]] = {}
-    for f in refs.summaries.values():
-        for s in f.summaries:
-            counts.setdefault(describe_agent(s.written_by), [0, 0])[0] += 1
-    for t in refs.translations.values():
-        counts.setdefault(describe_agent(t.provenance.written_by[0]), [0, 0])[1] += len(t.entries)
-    return "; ".join(f"**{who}**: {n} summaries and the translation of {m} segments" for who, (n, m) in counts.items())
-
-
-def _references_section(refs: References, record: dict) -> str:
-    from harness.data.provenance import any_human
-
-    table, writers = _provenance_table(refs)
-    files = _files(refs)
-    dates = sorted({d for f in files for d in f.provenance.written_on.split(", ")})
-    reviewed = [f for f in files if f.provenance.reviewed_by]
-    review = (
-        "**No reference has been reviewed yet** (`reviewed_by` is empty in every file). "
-        "`harness refs review DOC_ID --out FILE` writes a review sheet for a bilingual reviewer and "
-        "`harness refs apply FILE --reviewer NAME` records the review (`references/GUIDELINES.md` §4)."
-        if not reviewed
-        else f"{len(reviewed)} of {len(files)} files are signed off by a reviewer (`reviewed_by`, table below); "
-        "the others are not yet reviewed."
-    )
-    caution = (
-        "" if any_human(record) else
-        " No text has a writer or a reviewer of kind `human`, and scores of models that write like their "
-        "writer may be flattered."
-    )
-    zh_low, zh_high = SUMMARY_LENGTH["zh"]
-    en_low, en_high = SUMMARY_LENGTH["en"]
-    low, high = RATIO_BOUNDS
-    return f"""## References and their provenance
-
-**Who wrote them.** Generated from each file's `written_by` (`name`, `kind`: `human` or
-`ai-model`): {_writers_sentence(refs)}. The writers' own statements of how they worked are listed
-under the table.{caution}
-
-**From which source.** The cleaned text of the sha256-pinned seeds (`harness data show DOC_ID`,
-segment ids and texts pinned by a digest in `tests/test_data.py`). Each translation line carries
-the Chinese segment it translates, and the build fails if it differs from the current cleaning.
-
-**Which guidelines, when.** `references/GUIDELINES.md` version {refs.guideline_version}; written on
-{", ".join(dates)}.
-
-**Review.** {review} Every label ("AI-written (…), not reviewed", "…, reviewed by NAME (human),
-DATE") is generated from these fields by `harness/data/provenance.py`, here and in results tables
-and leaderboards.
-
-{table}
-
-What the files record about their writers and reviewers:
-
-{writers}
-
-Review history:
-
-{_review_history(refs)}
-
-### Validation (every build)
-
-`harness data build` (and `harness refs check`) refuses the references, naming every offending
-id, unless: every segment has exactly one translation, in order, whose `zh` equals the current
-cleaned segment; no CJK character appears in English text; each segment's English/Chinese length
-ratio (characters) lies in [{low}, {high}]; every number of a source segment is found in its
-translation after normalisation (`harness/data/numbers.py`; the few numbers that legitimately have
-no literal counterpart are listed with a reason in `references/number_exceptions.yaml`); Chinese
-summaries have {zh_low}–{zh_high} characters (in Simplified script) and English ones
-{en_low}–{en_high} words; A and B of a language differ; every file follows the current guideline
-version.
-
-The length-ratio bounds come from the data: {_ratio_distribution(refs)}. [{low}, {high}] leaves a
-margin around the observed range; it catches gross errors (an empty or truncated entry, an entry
-shifted onto its neighbour, two segments merged into one) rather than proving completeness, which
-the number check and the review cover.
 """
 
 
@@ -449,7 +292,7 @@ sentence-final mark, blank lines). Source typos are left as published.
 Paragraphs are lines of the cleaned text. A sentence ends after a run of `。！？!?…` and the
 closing quotation marks that directly follow it, except inside a quotation that continues.
 
-{_references_section(refs, record)}
+{references_section(refs, record)}
 {_independence_section(independence(docs, refs, agreement))}
 {_agreement_section(agreement, len(docs), record)}
 ## Sources and licence

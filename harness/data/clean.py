@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from harness.data.rules import GENERIC_RULES, Rule, SeedSpec
-from harness.data.segment import split_sentences, unbalanced_quotes
+from harness.data.rules import GENERIC_RULES, CleaningRule, SeedSpec
+from harness.text import split_sentences, unbalanced_quotes
 from harness.errors import HarnessError
 
 
 @dataclass(frozen=True)
 class RuleResult:
-    rule: Rule
+    rule: CleaningRule
     removed: tuple[str, ...]  # the matched text of every match, in order
 
     @property
@@ -52,7 +52,7 @@ class Document:
 
 @lru_cache(maxsize=1)
 def _t2s():
-    import opencc
+    import opencc  # heavy: loads its conversion tables; only Traditional-script text needs it
 
     return opencc.OpenCC("t2s")
 
@@ -62,7 +62,7 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text)
 
 
-def apply_rule(rule: Rule, text: str, where: str) -> tuple[str, RuleResult, object | None]:
+def apply_rule(rule: CleaningRule, text: str, where: str) -> tuple[str, RuleResult, object | None]:
     regex = rule.regex()
     matches = list(regex.finditer(text))
     if rule.count is not None and len(matches) != rule.count:

@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-KINDS = ("human", "ai-model")
+from harness.errors import HarnessError
+
+AGENT_KINDS = ("human", "ai-model")
 NOT_RECORDED = "reference provenance not recorded"
 # The role key stays `ceiling` in data files; this is what it is called wherever it is shown.
 USER_DATASET = "references from the task's own dataset (who wrote them is not recorded by the harness)"
@@ -32,8 +34,8 @@ class Agent:
     note: str = ""  # free text: the model's maker, the role it played, a person's affiliation
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got '{self.kind}'")
+        if self.kind not in AGENT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(AGENT_KINDS)}, got '{self.kind}'")
         if not self.name.strip():
             raise ValueError("name is empty")
 
@@ -151,21 +153,19 @@ def column_label(record: Mapping | None, column: str) -> str:
     return NOT_RECORDED if texts is None else set_label(texts)
 
 
-def task_references_label(record: Mapping | None, task: str) -> str:
-    """Label of the references a built-in task is scored against; NOT_RECORDED for old runs. A
-    user-defined task's references come from its own dataset, whose provenance the harness does
-    not know: the label says so rather than guess."""
-    from harness.tasks import TASKS
-
-    if task not in TASKS:
+def task_references_label(record: Mapping | None, column: str | None) -> str:
+    """Label of the references a task is scored against, given the dataset column a built-in task
+    reads them from (`summaries_zh`, `en`, `zh`); NOT_RECORDED for old runs. ``column`` None: a
+    user-defined task, whose references come from its own dataset, whose provenance the harness
+    does not know: the label says so rather than guess."""
+    if column is None:
         return USER_DATASET
-    (column,) = TASKS[task].references  # every built-in task reads one reference column
     return column_label(record, column)
 
 
-def ceiling_label(record: Mapping | None, task: str) -> str:
+def ceiling_label(record: Mapping | None, column: str | None) -> str:
     """'reference agreement (B vs A): A: AI-written (Claude), not reviewed; B: ...' for the ceiling row."""
-    return f"{CEILING_NAME}: {task_references_label(record, task)}"
+    return f"{CEILING_NAME}: {task_references_label(record, column)}"
 
 
 def any_human(record: Mapping | None) -> bool:
@@ -187,8 +187,6 @@ def provenance_record(texts_by_column: Mapping[str, Sequence[TextProvenance]]) -
 def check_record(record: object, where: str) -> Mapping | None:
     """A `reference_provenance` value read from a manifest: None (not recorded) or a record whose
     every text parses; anything else is a HarnessError naming ``where``."""
-    from harness.errors import HarnessError
-
     if record is None:
         return None
     try:

@@ -10,36 +10,26 @@ Layout (fixed by `references/GUIDELINES.md` §3):
 - writers and reviewers are `{name, kind: human|ai-model, note}` (harness.data.provenance.Agent)
 - `number_exceptions.yaml`: source numbers that legitimately have no literal counterpart.
 
-Loading only checks the files' shape; `validate()` checks them against the documents and the
-guidelines and raises one HarnessError listing every offending id.
+Loading only checks the files' shape; harness.data.reference_checks checks them against the
+documents and the guidelines.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.data.clean import Document, to_simplified
-from harness.data.provenance import Agent, KINDS
+from harness.data.provenance import AGENT_KINDS, Agent
 from harness.errors import HarnessError
 from harness.io import read_jsonl
+from harness.safe_yaml import safe_load
 
 SUMMARY_LANGUAGES = ("zh", "en")
 TRANSLATION_KEYS = frozenset({"segment_id", "zh", "en", "note"})  # note: optional
 REFERENCE_NAMES = ("A", "B")
 
-# Guideline §1: every character counts for Chinese, whitespace-separated tokens for English.
-SUMMARY_LENGTH = {"zh": (120, 220), "en": (70, 130)}
-SUMMARY_UNIT = {"zh": "characters", "en": "words"}
-
-# English/Chinese length ratio of a segment: len(en) / len(zh) in characters (both counted the same
-# way, punctuation included). Bounds chosen from the distribution of the 511 reference segments;
-# the justification is in docs/data.md ("Length ratio") and in the dataset card.
-RATIO_BOUNDS = (1.5, 7.0)
-
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 GUIDELINE_VERSION = re.compile(r"^\*\*Version (\d+\.\d+)\*\*", re.MULTILINE)
 
 
@@ -146,8 +136,6 @@ class References:
 
 
 def _read_yaml(path: Path) -> object:
-    from harness.safe_yaml import safe_load
-
     return safe_load(path, "reference")
 
 
@@ -171,12 +159,12 @@ def _agent(mapping: object, key: str, path: Path, where: str = "", optional: boo
     if optional and value is None:
         return None
     if not isinstance(value, dict):
-        raise HarnessError(f"{path}{where}: '{key}' must be a mapping {{name, kind: {'|'.join(KINDS)}}}")
+        raise HarnessError(f"{path}{where}: '{key}' must be a mapping {{name, kind: {'|'.join(AGENT_KINDS)}}}")
     name, kind = _field(value, "name", path, f"{where} {key}"), _field(value, "kind", path, f"{where} {key}")
     if not name.strip():
         raise HarnessError(f"{path}{where}: '{key}.name' is empty")
-    if kind not in KINDS:
-        raise HarnessError(f"{path}{where}: '{key}.kind' must be one of {', '.join(KINDS)}, got '{kind}'")
+    if kind not in AGENT_KINDS:
+        raise HarnessError(f"{path}{where}: '{key}.kind' must be one of {', '.join(AGENT_KINDS)}, got '{kind}'")
     note = value.get("note") or ""
     return Agent(name, kind, str(note))
 
@@ -326,144 +314,3 @@ def _reject_unknown_files(folder: Path, doc_ids: list[str]) -> None:
     for path in sorted((folder / "translations" / "en").iterdir()):
         if path.name not in known:
             raise HarnessError(f"{path}: no document with this id")
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation against the documents and the guidelines.
-
-
-def length_ratio(zh: str, en: str) -> float:
-    """English characters per Chinese character of one segment (both stripped)."""
-    return len(en.strip()) / len(zh.strip())
-
-
-def summary_length(text: str, language: str) -> int:
-    return len(text) if language == "zh" else len(text.split())
-
-
-@dataclass(frozen=True)
-class Problem:
-    rule: str  # short description shared by every offence of one kind
-    id: str  # segment id, `<doc>/<lang>/<ref>` or a file name
-
-
-def _coverage(refs: References, docs: list[Document]) -> Iterable[Problem]:
-    for doc in docs:
-        entries = refs.translations[doc.id].entries
-        seen: dict[str, int] = {}
-        for e in entries:
-            seen[e.segment_id] = seen.get(e.segment_id, 0) + 1
-        segment_ids = {s.id for s in doc.segments}
-        for seg in doc.segments:
-            if seg.id not in seen:
-                yield Problem("segment without a translation", seg.id)
-            elif seen[seg.id] > 1:
-                yield Problem("segment translated more than once", seg.id)
-        for e in entries:
-            if e.segment_id not in segment_ids:
-                yield Problem("translation of an unknown segment", e.segment_id)
-        # Guideline §3: lines in source order, so that the file reads like the article.
-        in_file = [i for i in dict.fromkeys(e.segment_id for e in entries) if i in segment_ids]
-        if in_file != [s.id for s in doc.segments if s.id in seen]:
-            yield Problem("translations out of segment order", doc.id)
-        zh_by_id = {s.id: s.zh for s in doc.segments}
-        for e in entries:
-            if e.segment_id in zh_by_id and e.zh != zh_by_id[e.segment_id]:
-                yield Problem("zh differs from the cleaned segment", e.segment_id)
-
-
-def _english_text(refs: References) -> Iterable[Problem]:
-    for t in refs.translations.values():
-        for e in t.entries:
-            if not e.en.strip():
-                yield Problem("empty English translation", e.segment_id)
-            elif CJK.search(e.en):
-                yield Problem("CJK characters in English", e.segment_id)
-    for (doc_id, language), f in refs.summaries.items():
-        if language == "en":
-            for s in f.summaries:
-                if CJK.search(s.text):
-                    yield Problem("CJK characters in English", f"{doc_id}/en/{s.reference}")
-
-
-def _length_ratios(refs: References) -> Iterable[Problem]:
-    low, high = RATIO_BOUNDS
-    for t in refs.translations.values():
-        for e in t.entries:
-            if e.en.strip() and e.zh.strip() and not low <= length_ratio(e.zh, e.en) <= high:
-                yield Problem(f"en/zh length ratio outside [{low}, {high}]", e.segment_id)
-
-
-def _numbers(refs: References) -> Iterable[Problem]:
-    from harness.data.numbers import missing_numbers
-
-    excepted = {(x.segment_id, x.number) for x in refs.number_exceptions}
-    used = set()
-    for t in refs.translations.values():
-        for e in t.entries:
-            for number in missing_numbers(e.zh, e.en):
-                if (e.segment_id, number) in excepted:
-                    used.add((e.segment_id, number))
-                else:
-                    yield Problem("number of the source missing in the translation", f"{e.segment_id} ({number})")
-    for x in refs.number_exceptions:
-        if (x.segment_id, x.number) not in used:
-            yield Problem("number exception that matches nothing (stale)", f"{x.segment_id} ({x.number})")
-
-
-def _summaries(refs: References) -> Iterable[Problem]:
-    for (doc_id, language), f in refs.summaries.items():
-        low, high = SUMMARY_LENGTH[language]
-        for s in f.summaries:
-            n = summary_length(s.text, language)
-            if not low <= n <= high:
-                yield Problem(f"{language} summary length outside {low}–{high} {SUMMARY_UNIT[language]}",
-                              f"{doc_id}/{language}/{s.reference} ({n})")
-            # Guideline §1 "Script": Simplified, also for the Traditional article 004.
-            if language == "zh" and to_simplified(s.text) != s.text:
-                yield Problem("Chinese summary not in Simplified script", f"{doc_id}/zh/{s.reference}")
-        a, b = f.texts()
-        if " ".join(a.split()) == " ".join(b.split()):
-            yield Problem("summaries A and B identical", f"{doc_id}/{language}")
-
-
-def _versions(refs: References) -> Iterable[Problem]:
-    files = [(f.path, f.provenance) for f in refs.summaries.values()]
-    files += [(t.meta_path, t.provenance) for t in refs.translations.values()]
-    for path, provenance in files:
-        if provenance.guideline_version != refs.guideline_version:
-            yield Problem(f"guideline_version differs from GUIDELINES.md ({refs.guideline_version})",
-                          f"{path.relative_to(refs.folder).as_posix()} ({provenance.guideline_version})")
-
-
-RULES: tuple[Callable[[References], Iterable[Problem]], ...] = (
-    _english_text, _length_ratios, _numbers, _summaries, _versions,
-)
-
-
-def problems(refs: References, docs: list[Document]) -> list[Problem]:
-    found = list(_coverage(refs, docs))
-    for rule in RULES:
-        found.extend(rule(refs))
-    return found
-
-
-def format_problems(folder: Path, found: list[Problem]) -> str:
-    """One line: `<folder>: N problem(s): rule: id, id; rule: id`."""
-    grouped: dict[str, list[str]] = {}
-    for p in found:
-        grouped.setdefault(p.rule, []).append(p.id)
-    parts = "; ".join(f"{rule}: {', '.join(ids)}" for rule, ids in grouped.items())
-    return f"{folder}: {len(found)} problem{'s' if len(found) != 1 else ''}: {parts}"
-
-
-def validate(refs: References, docs: list[Document]) -> None:
-    found = problems(refs, docs)
-    if found:
-        raise HarnessError(format_problems(refs.folder, found))
-
-
-def load_and_validate(folder: Path, docs: list[Document]) -> References:
-    refs = load_references(folder, [d.id for d in docs])
-    validate(refs, docs)
-    return refs

@@ -10,7 +10,9 @@ import unicodedata
 from collections.abc import Iterable
 
 from harness.data.clean import Document
-from harness.data.references import Problem, References, summary_length, SUMMARY_UNIT
+from harness.data.provenance import collapse, label
+from harness.data.reference_checks import SUMMARY_UNIT, Problem, summary_length
+from harness.data.references import References
 
 # A Latin word (with the spaces after it) stays whole; every other character is its own unit.
 UNIT = re.compile(r"[A-Za-z0-9'’.,;:!?%$&()\"\-–/+]+ *| +|.")
@@ -56,8 +58,6 @@ def side_by_side(left: str, right: str, left_width: int, right_width: int, prefi
 
 
 def _status(p) -> str:
-    from harness.data.provenance import collapse, label
-
     return f"version {p.version}, " + collapse([label(w, p.reviewed_by, p.reviewed_on) for w in p.written_by])
 
 

@@ -25,11 +25,15 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from harness.data.build import Agreement, atomic_write_dir, build_dataset
 from harness.data.clean import Document
 from harness.data.provenance import Agent, label
-from harness.data.references import REFERENCE_NAMES, SUMMARY_LANGUAGES, VERDICTS, References
+from harness.data.references import REFERENCE_NAMES, SUMMARY_LANGUAGES, VERDICTS, References, load_references
+from harness.data.seeds import load_documents
 from harness.errors import HarnessError
-from harness.io import scratch_folder, sha256_file, sha256_text, write_bytes
+from harness.io import scratch_folder, sha256_file, sha256_text, write_bytes, write_text
 
 COLUMNS = ("id", "kind", "file", "file_version", "source_sha256", "source", "reference", "verdict", "correction",
            "comment")
@@ -132,8 +136,6 @@ corrected text in <b>correction</b>), and any <b>comment</b>. Then run
 
 def write_sheet(doc: Document, refs: References, out: Path) -> tuple[Path, Path]:
     """Write the CSV sheet and its HTML view (same name, `.html`); returns both paths."""
-    from harness.io import write_text
-
     if out.suffix.lower() != ".csv":
         raise HarnessError(f"--out: {out}: the review sheet is a CSV file; give a name ending in .csv")
     rows = sheet_rows(doc, refs)
@@ -264,8 +266,6 @@ def check_sheet(path: Path, docs: list[Document], refs: References) -> CheckedSh
 
 def dump_yaml(data) -> str:
     """YAML as the reference files are written: keys in the given order, Unicode as is, lines folded."""
-    import yaml
-
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100, default_flow_style=False)
 
 
@@ -292,8 +292,6 @@ def _sign_off(meta: dict, reviewer: Agent, date: str, sheet: CheckedSheet, verdi
 
 def planned_changes(sheet: CheckedSheet, refs: References, reviewer: Agent, date: str) -> dict[str, str]:
     """New contents of every reference file the sheet touches, keyed by path inside references/."""
-    import yaml
-
     by_id = {v.id: v for v in sheet.verdicts}
     out: dict[str, str] = {}
     for language in SUMMARY_LANGUAGES:
@@ -336,18 +334,13 @@ class Applied:
 
 
 def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path, references: Path,
-                data: Path) -> Applied:
-    """Check the sheet, write the corrected and signed-off reference files and rebuild ``data``.
+                data: Path, agreement: Agreement) -> Applied:
+    """Check the sheet, write the corrected and signed-off reference files and rebuild ``data``
+    (``agreement``: as for build_dataset).
 
     Everything is first written to a staging copy (references and a full dataset build, which
     validates the corrected texts); the real files are replaced only when that succeeded, and put
     back if replacing them fails half-way."""
-    import yaml
-
-    from harness.data.build import atomic_write_dir, build_dataset
-    from harness.data.references import load_references
-    from harness.data.seeds import load_documents
-
     name = " ".join(reviewer_name.split())
     if not name:
         raise HarnessError("--reviewer: give the reviewer's name")
@@ -364,7 +357,7 @@ def apply_sheet(sheet_path: Path, reviewer_name: str, date: str, *, seeds: Path,
         for rel, text in changes.items():
             (staged_refs / rel).write_text(text, encoding="utf-8")
         try:
-            build_dataset(seeds, staging / "data", staged_refs)
+            build_dataset(seeds, staging / "data", staged_refs, agreement=agreement)
         except HarnessError as err:
             raise HarnessError(f"{sheet_path}: the corrected references do not pass the build: "
                                f"{str(err).replace(str(staged_refs), str(references))}") from None

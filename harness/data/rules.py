@@ -12,15 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from harness.text import CLOSERS, SENTENCE_END
+
 CJK = "\u4e00-\u9fff"
 # Tone-marked (and plain) pinyin letters as they occur in the annotations of 004.
 PINYIN_LETTERS = "a-zàáǎèéěìíǐòóǒùúǔüǖǘǚǜāēīōū"
-SENTENCE_END = "。！？!?…"
-CLOSERS = "”’」』"
 
 
 @dataclass(frozen=True)
-class Rule:
+class CleaningRule:
     """Replace every match of ``pattern`` by ``repl`` (removal when ``repl`` is empty).
 
     ``count``: exact number of matches expected, ``None`` for the generic whitespace rules.
@@ -46,15 +46,15 @@ class SeedSpec:
     filename: str
     sha256: str
     script: str  # ISO 15924: Hans (Simplified) or Hant (Traditional)
-    rules: tuple[Rule, ...]
+    rules: tuple[CleaningRule, ...]
     metadata: dict[str, str] = field(default_factory=dict)  # known facts not in the file
 
 
 # Applied to every document after its own rules. They only touch whitespace.
-GENERIC_RULES: tuple[Rule, ...] = (
-    Rule("crlf", "normalise line endings", r"\r\n?", "\n", count=None),
-    Rule("line-edges", "strip spaces at the start and end of lines", r"^[ \t\u3000]+|[ \t\u3000]+$", count=None),
-    Rule(
+GENERIC_RULES: tuple[CleaningRule, ...] = (
+    CleaningRule("crlf", "normalise line endings", r"\r\n?", "\n", count=None),
+    CleaningRule("line-edges", "strip spaces at the start and end of lines", r"^[ \t\u3000]+|[ \t\u3000]+$", count=None),
+    CleaningRule(
         "space-after-sentence",
         "Chinese typesetting puts no space after a sentence; the space would otherwise "
         "start the next segment",
@@ -62,8 +62,8 @@ GENERIC_RULES: tuple[Rule, ...] = (
         r"\1",
         count=None,
     ),
-    Rule("blank-lines", "paragraphs are separated by exactly one newline", r"\n{2,}", "\n", count=None),
-    Rule("text-edges", "no blank lines before the first or after the last paragraph", r"\A\n+|\n+\Z", count=None),
+    CleaningRule("blank-lines", "paragraphs are separated by exactly one newline", r"\n{2,}", "\n", count=None),
+    CleaningRule("text-edges", "no blank lines before the first or after the last paragraph", r"\A\n+|\n+\Z", count=None),
 )
 
 
@@ -74,37 +74,37 @@ SEEDS: tuple[SeedSpec, ...] = (
         "f74fcfd043a274a305fc68455c01da28b5b7e8b329deccd06e97175cb9a0256d",
         "Hans",
         (
-            Rule(
+            CleaningRule(
                 "appended-article",
                 "from (上接第一版) to the end the page continues an unrelated article about "
                 "联影医疗 (United Imaging) from the front page; it is not part of this document",
                 r"^\(上接第一版\)[\s\S]*\Z",
             ),
-            Rule("graphics-credit", "credit line of the timeline graphic", r"^制图:张继[ \t]*\n"),
-            Rule("markdown-residue", "bold markers left by the page extraction in the timeline", r"\*\*", count=7),
-            Rule(
+            CleaningRule("graphics-credit", "credit line of the timeline graphic", r"^制图:张继[ \t]*\n"),
+            CleaningRule("markdown-residue", "bold markers left by the page extraction in the timeline", r"\*\*", count=7),
+            CleaningRule(
                 "timeline-sidebar",
                 "the 发展时间线 sidebar (a dated list compiled by another reporter, with its credit "
                 "line) is not running text: kept as metadata `sidebar`, not segmented or translated",
                 r"^发展时间线\n+([\s\S]*?)[ \t]*本报记者 孙钦祺编译整理[ \t]*\n",
                 field="sidebar",
             ),
-            Rule("title", "headline → metadata `title`", r"\A\s*(大模型爆火这一年)\n", field="title"),
-            Rule("subtitle", "subtitle → metadata `subtitle`", r"\A\s*——(.+)\n", field="subtitle"),
-            Rule("byline", "byline → metadata `author`", r"\A\s*■本报记者 (.+)\n", field="author"),
-            Rule(
+            CleaningRule("title", "headline → metadata `title`", r"\A\s*(大模型爆火这一年)\n", field="title"),
+            CleaningRule("subtitle", "subtitle → metadata `subtitle`", r"\A\s*——(.+)\n", field="subtitle"),
+            CleaningRule("byline", "byline → metadata `author`", r"\A\s*■本报记者 (.+)\n", field="author"),
+            CleaningRule(
                 "photo-caption",
                 "a photo caption printed in the middle of the sentence …大模型得以涌|现的“门槛”…; "
                 "removing it with the surrounding blank lines rejoins the sentence",
                 r"(?<=得以涌)\n+一年前,OpenAI推出的大语言模型ChatGPT[^\n]*均视觉中国\n+(?=现的“门槛”)",
             ),
-            Rule(
+            CleaningRule(
                 "page-break-join",
                 "two paragraphs broken across a page/column break mid-word or mid-sentence are rejoined",
                 r"(?<=下半年大)\n+(?=家对大模型)|(?<=求助了17位医生,)\n+(?=都没有诊断出原因)",
                 count=2,
             ),
-            Rule(
+            CleaningRule(
                 "quote-repair",
                 "the quotation 我们的算法非常简单 lost its opening mark and has its closing mark "
                 "reversed (。“伊利亚); restored so that sentence splitting sees a closed quotation",
@@ -119,22 +119,22 @@ SEEDS: tuple[SeedSpec, ...] = (
         "2d191cef06db3b55cd700b19c6680ff49c445b88a594fa29463b5b80a93ff665",
         "Hans",
         (
-            Rule("title", "标题 header → metadata `title` (truncated with … by the source page)", r"\A标题: (.+)\n", field="title"),
-            Rule("url", "链接 header → metadata `url`", r"^链接: (.+)\n", field="url"),
-            Rule("summary-label", "the article body is the value of the 总结 field; the label goes", r"^总结: "),
-            Rule("byline", "byline 文|白马商评 → metadata `author`", r"^文\|(白马商评)", field="author"),
-            Rule("report-link", "page footer 举报/反馈 (report/feedback link)", r"举报/反馈\n", "\n"),
-            Rule("keywords", "关键词 → metadata `keywords`", r"^关键词: (.+)\n", field="keywords", split=", "),
-            Rule("ai-tags", "site tag list AI技术 → metadata `ai_tags`", r"^AI技术: (.+)\n", field="ai_tags", split=", "),
-            Rule("industry-tags", "site tag list 行业 → metadata `industry_tags`", r"^行业: (.+)\n", field="industry_tags", split=", "),
-            Rule(
+            CleaningRule("title", "标题 header → metadata `title` (truncated with … by the source page)", r"\A标题: (.+)\n", field="title"),
+            CleaningRule("url", "链接 header → metadata `url`", r"^链接: (.+)\n", field="url"),
+            CleaningRule("summary-label", "the article body is the value of the 总结 field; the label goes", r"^总结: "),
+            CleaningRule("byline", "byline 文|白马商评 → metadata `author`", r"^文\|(白马商评)", field="author"),
+            CleaningRule("report-link", "page footer 举报/反馈 (report/feedback link)", r"举报/反馈\n", "\n"),
+            CleaningRule("keywords", "关键词 → metadata `keywords`", r"^关键词: (.+)\n", field="keywords", split=", "),
+            CleaningRule("ai-tags", "site tag list AI技术 → metadata `ai_tags`", r"^AI技术: (.+)\n", field="ai_tags", split=", "),
+            CleaningRule("industry-tags", "site tag list 行业 → metadata `industry_tags`", r"^行业: (.+)\n", field="industry_tags", split=", "),
+            CleaningRule(
                 "publisher-summary",
                 "the 重大事件摘要 block is a publisher/machine summary: metadata `publisher_summary`, "
                 "never a reference",
                 r"^重大事件摘要: ([\s\S]*)\Z",
                 field="publisher_summary",
             ),
-            Rule(
+            CleaningRule(
                 "speaker-turns",
                 "the interview is one line in the source; every speaker turn (白马商评：/沈为：) "
                 "starts a paragraph",
@@ -151,11 +151,11 @@ SEEDS: tuple[SeedSpec, ...] = (
         "74def96bb4ceb008682c9fdf018d8da76f73fdbe3f1d0218e5a71ed437f9902d",
         "Hans",
         (
-            Rule("title", "headline → metadata `title`", r"\A\s*(观点:不要让大模型变成一场华丽的烟花秀)\n", field="title"),
-            Rule("visitor-counter", "page chrome 访客|131 (visitor counter)", r"^访客\|\n\d+\n"),
-            Rule("author", "author line → metadata `author`", r"^作者:(.+)\n", field="author"),
-            Rule("empty-source", "an empty 来源: (source) line", r"^来源:[ \t]*\n"),
-            Rule(
+            CleaningRule("title", "headline → metadata `title`", r"\A\s*(观点:不要让大模型变成一场华丽的烟花秀)\n", field="title"),
+            CleaningRule("visitor-counter", "page chrome 访客|131 (visitor counter)", r"^访客\|\n\d+\n"),
+            CleaningRule("author", "author line → metadata `author`", r"^作者:(.+)\n", field="author"),
+            CleaningRule("empty-source", "an empty 来源: (source) line", r"^来源:[ \t]*\n"),
+            CleaningRule(
                 "highlights",
                 "two “·” highlight bullets written by the publisher → metadata `publisher_summary`",
                 r"^·(.+)\n",
@@ -180,7 +180,7 @@ SEEDS: tuple[SeedSpec, ...] = (
         "a7ee6d8a51e5f8dea680086efdbd2a4af53727850a4b0d073f7e673c49a9f52b",
         "Hant",
         (
-            Rule(
+            CleaningRule(
                 "mojibake-crawl",
                 "the span 網(wǎng)頁爬?。? is mangled text (an encoding error ate 取 and the opening "
                 "parenthesis); repaired by hand to 網頁爬取 ( from the parallel list 公開數據 (…) 、"
@@ -188,42 +188,42 @@ SEEDS: tuple[SeedSpec, ...] = (
                 r"網\(wǎng\)頁爬\?。\? ",
                 "網頁爬取 (",
             ),
-            Rule(
+            CleaningRule(
                 "mojibake-realise",
                 "the span 領(lǐng)域?qū)崿F(xiàn)了 is mangled text (實現 decoded with the wrong codec); "
                 "repaired by hand to 領域實現了 (…處理領域實現了革命性突破)",
                 r"領\(lǐng\)域\?qū\)崿F\(xiàn\)了",
                 "領域實現了",
             ),
-            Rule(
+            CleaningRule(
                 "pinyin-annotations",
                 "the page annotates many characters with their pinyin in ASCII parentheses "
                 "(國內(nèi) → 國內); every annotation goes, nothing else",
                 rf"(?<=[{CJK}])\([{PINYIN_LETTERS}]+\)",
                 count=649,
             ),
-            Rule("breadcrumb", "page chrome 首頁 >國內 > (breadcrumb)", r"\A\s*首頁 >國內 >\n"),
-            Rule("title", "headline → metadata `title`; the site suffix |最新資訊 goes", r"\A\s*(.+)\|最新資訊\n", field="title"),
-            Rule("photo-placeholder", "(資料圖) stands for a stock photo that is not in the text", r"^\(資料圖\)\n"),
-            Rule("figure-callout", "call-out of a figure that is not in the text", r"圖ChatGPT發展路徑 "),
-            Rule("table-callout", "call-out of a table that is not in the text", r"^表ChatGPT主要應用場景\n"),
-            Rule(
+            CleaningRule("breadcrumb", "page chrome 首頁 >國內 > (breadcrumb)", r"\A\s*首頁 >國內 >\n"),
+            CleaningRule("title", "headline → metadata `title`; the site suffix |最新資訊 goes", r"\A\s*(.+)\|最新資訊\n", field="title"),
+            CleaningRule("photo-placeholder", "(資料圖) stands for a stock photo that is not in the text", r"^\(資料圖\)\n"),
+            CleaningRule("figure-callout", "call-out of a figure that is not in the text", r"圖ChatGPT發展路徑 "),
+            CleaningRule("table-callout", "call-out of a table that is not in the text", r"^表ChatGPT主要應用場景\n"),
+            CleaningRule(
                 "split-headings",
                 "two section headings are printed over two lines; each is rejoined into one paragraph",
                 r"(?<=^ChatGPT具有里程碑意義)\n+(?=將引發新一輪人工智能革命$)"
                 r"|(?<=^我國人工智能“大模型”)\n+(?=現狀與面臨的問題$)",
                 count=2,
             ),
-            Rule("keywords-empty", "an empty 關鍵詞: (keywords) line", r"^關鍵詞:[ \t]*\n"),
-            Rule("editor", "責任編輯 (responsible editor) → metadata `editor`", r"^責任編輯:(.+)\n", field="editor"),
-            Rule("read-more", "page chrome 推薦閱讀 (recommended reading)", r"^推薦閱讀[ \t]*\Z"),
-            Rule(
+            CleaningRule("keywords-empty", "an empty 關鍵詞: (keywords) line", r"^關鍵詞:[ \t]*\n"),
+            CleaningRule("editor", "責任編輯 (responsible editor) → metadata `editor`", r"^責任編輯:(.+)\n", field="editor"),
+            CleaningRule("read-more", "page chrome 推薦閱讀 (recommended reading)", r"^推薦閱讀[ \t]*\Z"),
+            CleaningRule(
                 "space-before-punctuation",
                 "stray spaces before punctuation (“大模型” 。, (如下圖所示) ,) left by the page layout",
                 r"[ \t]+(?=[。，、；：！？,])",
                 count=14,
             ),
-            Rule(
+            CleaningRule(
                 "lost-paragraph-breaks",
                 "the page flattened paragraphs into one line separated by a space after 。 or :; "
                 "each such space is a paragraph break",
@@ -231,7 +231,7 @@ SEEDS: tuple[SeedSpec, ...] = (
                 "\n",
                 count=38,
             ),
-            Rule(
+            CleaningRule(
                 "figure-reference",
                 "(如下圖所示) (\"as shown in the figure below\") in 004-p06 points to a figure that is not in "
                 "the text; the aside and the space before it go (the English reference drops its "

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.data.clean import Document, clean_document
-from harness.data.rules import SEEDS, SEEDS_BY_FILENAME
+from harness.data.rules import SEEDS, SEEDS_BY_FILENAME, SEEDS_BY_ID
 from harness.errors import HarnessError
 from harness.io import sha256_bytes
+from harness.registry import did_you_mean
 
 
 def read_seed_text(path: Path, expected_sha256: str) -> str:
@@ -40,9 +41,6 @@ def load_documents(seeds_dir: Path) -> list[Document]:
 
 
 def load_document(seeds_dir: Path, doc_id: str) -> Document:
-    from harness.data.rules import SEEDS_BY_ID
-    from harness.registry import did_you_mean
-
     spec = SEEDS_BY_ID.get(doc_id)
     if spec is None:
         raise HarnessError(f"unknown document id '{doc_id}'{did_you_mean(doc_id, SEEDS_BY_ID)}")

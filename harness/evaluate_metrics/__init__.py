@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.registry import lookup
+
 MODULES = ("zh_rouge", "zh_sacrebleu")
 
 
 def module_path(name: str) -> str:
     """Path of a module folder, for ``evaluate.load``."""
-    from harness.registry import lookup
-
     lookup("evaluate module", name, {m: m for m in MODULES})
     return str(Path(__file__).parent / name)

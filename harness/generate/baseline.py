@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from harness.errors import HarnessError
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Rendered
+from harness.generate.base import Backend, BackendInfo
+from harness.request import Completion, GenerationSettings, Rendered
 from harness.registry import did_you_mean
+from harness.text import sentence_units
 
-KINDS = ("lead", "copy", "reference")
+BASELINE_KINDS = ("lead", "copy", "reference")
 
 
 class BaselineSettings(BaseModel):
@@ -40,9 +42,9 @@ class BaselineSettings(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        if value not in KINDS:
+        if value not in BASELINE_KINDS:
             raise PydanticCustomError("unknown_name", "unknown baseline kind '{kind}'{hint}",
-                                      {"kind": value, "hint": did_you_mean(value, KINDS)})
+                                      {"kind": value, "hint": did_you_mean(value, BASELINE_KINDS)})
         return value
 
     @model_validator(mode="after")
@@ -81,8 +83,6 @@ class Baseline(Backend):
         n = self.settings.n or 3
         if self.settings.unit == "chars":
             return request.source[:n].strip()
-        from harness.text import sentence_units
-
         return "".join(sentence_units(request.source)[:n]).strip()
 
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:

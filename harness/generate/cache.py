@@ -13,34 +13,16 @@ two runs share the database.
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.artifacts import cache_dir, open_store
 from harness.io import sha256_json
 
 SCHEMA_VERSION = 1
 FILENAME = f"generations-v{SCHEMA_VERSION}.sqlite"
-
-
-def cache_dir() -> Path:
-    """`$HARNESS_CACHE`, else the platform's user cache dir; refused when inside the package."""
-    env = os.environ.get("HARNESS_CACHE")
-    if env:
-        folder = Path(env).expanduser()
-    else:
-        import platformdirs
-
-        folder = Path(platformdirs.user_cache_dir("zh-eval-harness"))
-    package = Path(__file__).resolve().parents[1]
-    resolved = folder.resolve()
-    if resolved == package or package in resolved.parents:
-        raise HarnessError(f"HARNESS_CACHE={folder}: the cache must not live inside the harness package")
-    return folder
 
 
 def cache_key(parts: Mapping) -> str:
@@ -61,19 +43,11 @@ class GenerationCache:
 
     def __init__(self, folder: Path | None = None):
         self.folder = Path(folder) if folder is not None else cache_dir()
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise HarnessError(f"{self.folder}: cannot create the cache folder ({e.strerror})") from None
         self.path = self.folder / FILENAME
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across process kills
-        self._db.execute(
+        self._db = open_store(self.path, (
             "CREATE TABLE IF NOT EXISTS completions (key TEXT PRIMARY KEY, raw TEXT NOT NULL, "
             "output_tokens INTEGER NOT NULL, stop_reason TEXT NOT NULL, latency_s REAL NOT NULL, "
-            "model TEXT NOT NULL, created TEXT NOT NULL)"
-        )
+            "model TEXT NOT NULL, created TEXT NOT NULL)"), what="generation cache", autocommit=True)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, CachedCompletion]:
         keys = list(dict.fromkeys(keys))

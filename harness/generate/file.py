@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.errors import HarnessError
 from harness.io import parse_jsonl, sha256_bytes
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Rendered
+from harness.generate.base import Backend, BackendInfo
+from harness.request import Completion, GenerationSettings, Rendered
 
 
 class FileSettings(BaseModel):

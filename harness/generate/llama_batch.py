@@ -1,6 +1,6 @@
 """Batched greedy decoding on llama.cpp: several sequences per `llama_decode`, one shared prefix.
 
-Used by the `gguf` backend when `parallel` > 1 (harness/generate/gguf.py). Why it is faster on a
+Used by the llama.cpp engine when `parallel` > 1 (harness/generate/llama_engine.py). Why it is faster on a
 CPU: decoding one token of one sequence reads every weight from memory for a single row of
 activations; with P sequences in the same `llama_decode` the same read serves P rows.
 
@@ -35,6 +35,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from harness.generate.decoding import Answer
 
 #: Bumped whenever a change here can change an output (it is part of the cache key).
 DECODER_VERSION = 1
@@ -81,48 +85,6 @@ def decode_order(prompts: Sequence[Sequence[int]]) -> list[int]:
     return sorted(range(len(prompts)), key=lambda i: (-len(prompts[i]), list(prompts[i])))
 
 
-class Answer:
-    """One answer being decoded: the end-of-generation, stop-string and max_new_tokens rules.
-
-    Shared by the one-at-a-time and the batched engine so both end answers the same way."""
-
-    def __init__(self, max_new_tokens: int, stop: Sequence[str], detokenize, is_end):
-        self.max_new_tokens = max_new_tokens
-        self.stop = tuple(stop)
-        self._detokenize = detokenize
-        self._is_end = is_end
-        self.tokens: list[int] = []
-        self.reason: str | None = None  # set when the answer is finished
-        self._text: str | None = None
-
-    def accept(self, token: int) -> bool:
-        """Add a generated token; True when the answer is finished."""
-        from harness.generate.hf import first_stop
-
-        self.tokens.append(token)
-        if self._is_end(token):
-            self.reason = "eos"
-            return True
-        if self.stop:
-            text = self._detokenize(self.tokens).decode("utf-8", errors="ignore")
-            cut = first_stop(text, self.stop)
-            if cut is not None:
-                self.reason, self._text = "stop", text[:cut]
-                return True
-        if len(self.tokens) >= self.max_new_tokens:
-            self.reason = "max_new_tokens"
-            return True
-        return False
-
-    def result(self) -> tuple[str, int, str]:
-        """(text, output tokens, stop reason); an unfinished answer counts as cut by max_new_tokens."""
-        if self._text is not None:
-            return self._text, len(self.tokens), "stop"
-        reason = self.reason or "max_new_tokens"
-        body = self.tokens[:-1] if reason == "eos" else self.tokens
-        return self._detokenize(body).decode("utf-8", errors="replace"), len(self.tokens), reason
-
-
 @dataclass
 class _Slot:
     seq: int  # llama.cpp sequence id (1..P; 0 holds the shared prefix)
@@ -138,7 +100,7 @@ class BatchedDecoder:
 
     def __init__(self, model, *, n_parallel: int, n_ctx_seq: int, threads: int, n_batch: int = 512,
                  prefix_reuse: bool = True):
-        import llama_cpp
+        import llama_cpp  # heavy: only the llama.cpp engine needs it
 
         self.model = model  # llama_cpp._internals.LlamaModel (owned by the caller)
         self.n_parallel = n_parallel
@@ -170,7 +132,7 @@ class BatchedDecoder:
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
         """One llama_decode of (token, position, sequence, wants logits) entries."""
-        import llama_cpp
+        import llama_cpp  # heavy: only the llama.cpp engine needs it
 
         b = self.batch
         for i, (token, pos, seq, logits) in enumerate(entries):
@@ -185,8 +147,7 @@ class BatchedDecoder:
             raise RuntimeError(f"llama_decode returned {code} for a batch of {len(entries)} tokens")
 
     def _argmax(self, row: int) -> int:
-        import llama_cpp
-        import numpy as np
+        import llama_cpp  # heavy: only the llama.cpp engine needs it
 
         logits = llama_cpp.llama_get_logits_ith(self.ctx, row)
         return int(np.ctypeslib.as_array(logits, shape=(self.n_vocab,)).argmax())  # first maximum, as llama.cpp's greedy
@@ -200,7 +161,7 @@ class BatchedDecoder:
 
     def run(self, prompts: Sequence[Sequence[int]], answers: Sequence[Answer]) -> Iterator[int]:
         """Decode every prompt into its Answer; yields each prompt's index when its answer ends."""
-        import llama_cpp
+        import llama_cpp  # heavy: only the llama.cpp engine needs it
 
         llama_cpp.llama_memory_clear(self.memory, True)
         n_prefix = shared_prefix_length(prompts) if self.prefix_reuse else 0
@@ -246,7 +207,7 @@ class BatchedDecoder:
                     slot.index, slot.answer = -1, None
 
     def close(self) -> None:
-        import llama_cpp
+        import llama_cpp  # heavy: only the llama.cpp engine needs it
 
         if self.ctx is not None:
             llama_cpp.llama_batch_free(self.batch)

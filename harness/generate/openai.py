@@ -45,6 +45,8 @@ How it behaves, and why:
   truncated by the harness and an over-long prompt is the server's 400 error.
 - `stop_reason`: `max_new_tokens` for finish_reason `length`; for `stop`, `stop` when the server
   names the matched stop string (vLLM's `stop_reason`), else `eos`.
+
+The HTTP side (retries, answer schemas, redaction) is `harness.generate.openai_wire`.
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ import asyncio
 import json
 import os
 import queue
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -61,13 +62,27 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from harness.errors import HarnessError, excerpt
-from harness.generate.base import Backend, BackendInfo, Completion, GenerationSettings, Prompt, Rendered
+from harness.generate.base import Backend, BackendInfo
+from harness.generate.openai_wire import (
+    MAX_BACKOFF_S,
+    BadAnswer,
+    RetryableError,
+    answer_text,
+    backoff_delay,
+    endpoint_path,
+    parse_answer,
+    post,
+    probe_one,
+    redact,
+    redact_urls,
+    shown,
+    stop_reason,
+)
+from harness.request import Completion, GenerationSettings, Prompt, Rendered
 
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
-MAX_BACKOFF_S = 60.0
 TICK_S = 0.25  # with nothing finished, `generate` yields None this often (the pipeline commits every 0.5 s)
 
 
@@ -125,29 +140,6 @@ class OpenAISettings(BaseModel):
         return self
 
 
-# --------------------------------------------------------------------------- pure helpers
-
-
-def backoff_delay(attempt: int, base: float, retry_after: str | None = None) -> float:
-    """Seconds to wait before retry `attempt` (0-based): Retry-After if the server sent one, else base·2^attempt."""
-    if retry_after:
-        try:
-            return min(MAX_BACKOFF_S, max(0.0, float(retry_after)))
-        except ValueError:
-            pass  # an HTTP date: fall back to our own schedule
-    return min(MAX_BACKOFF_S, base * (2**attempt))
-
-
-def stop_reason(choice: dict) -> str:
-    """finish_reason `length` → max_new_tokens; `stop` with a matched stop string → stop; else eos."""
-    finish = choice.get("finish_reason")
-    if finish == "length":
-        return "max_new_tokens"
-    if finish == "stop" and isinstance(choice.get("stop_reason"), str):
-        return "stop"
-    return "eos"
-
-
 def request_body(settings: OpenAISettings, text: str, max_new_tokens: int, gen: GenerationSettings) -> dict:
     body: dict[str, Any] = {"model": settings.model, "max_tokens": max_new_tokens, "seed": gen.seed}
     if settings.endpoint == "chat":
@@ -162,84 +154,6 @@ def request_body(settings: OpenAISettings, text: str, max_new_tokens: int, gen: 
         body["stop"] = list(gen.stop)
     body.update(settings.extra_body)
     return body
-
-
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-
-class _Message(_Answer):
-    content: str | None = None  # null for an empty answer on some servers
-
-
-class _Choice(_Answer):
-    finish_reason: str | None = None
-    stop_reason: str | int | None = None  # vLLM: the matched stop string (or a token id)
-
-
-class _ChatChoice(_Choice):
-    message: _Message
-
-
-class _TextChoice(_Choice):
-    text: str
-
-
-class _Usage(_Answer):
-    completion_tokens: int = Field(ge=0)
-
-
-class ChatAnswer(_Answer):
-    """The parts of a /chat/completions answer the harness reads."""
-
-    model: str | None = None
-    system_fingerprint: str | None = None
-    choices: list[_ChatChoice] = Field(min_length=1)
-    usage: _Usage | None = None
-
-
-class TextAnswer(ChatAnswer):
-    """The parts of a /completions answer the harness reads."""
-
-    choices: list[_TextChoice] = Field(min_length=1)
-
-
-class BadAnswer(HarnessError):
-    """The server answered, but not with a completion."""
-
-
-def parse_answer(settings: OpenAISettings, data: Any, *, need_usage: bool = True) -> ChatAnswer:
-    """The answer checked against its schema; BadAnswer (one line) says what is wrong with it."""
-    schema = ChatAnswer if settings.endpoint == "chat" else TextAnswer
-    if not isinstance(data, dict):
-        raise BadAnswer(f"the answer is a JSON {type(data).__name__}, not a completion object: {excerpt(data)}")
-    try:
-        answer = schema.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise BadAnswer(f"the answer is not a {settings.endpoint} completion: {where}: {err['msg']} "
-                        f"(got {excerpt(err.get('input'))})") from None
-    if need_usage and answer.usage is None:
-        raise BadAnswer("the answer is not a completion: usage.completion_tokens: missing")
-    text = answer_text(answer)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise BadAnswer(f"the answer's text holds a lone surrogate ({text[e.start]!r} at character {e.start}), "
-                        "which is not Unicode text") from None
-    return answer
-
-
-def answer_text(answer: ChatAnswer) -> str:
-    choice = answer.choices[0]
-    return (choice.message.content if isinstance(choice, _ChatChoice) else choice.text) or ""
-
-
-class RetryableError(Exception):
-    def __init__(self, message: str, retry_after: str | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -360,7 +274,7 @@ class OpenAIBackend(Backend):
 
     async def _run(self, batch: list[Rendered], gen: GenerationSettings, results: queue.Queue, cancel: threading.Event,
                    running: dict):
-        import aiohttp
+        import aiohttp  # heavy: only the openai backend needs it
 
         running["loop"], running["task"] = asyncio.get_running_loop(), asyncio.current_task()
         if cancel.is_set():
@@ -376,7 +290,7 @@ class OpenAIBackend(Backend):
                    results: queue.Queue, cancel: threading.Event) -> None:
         s = self.settings
         body = request_body(s, rendered.text, rendered.request.max_new_tokens, gen)
-        path = "/chat/completions" if s.endpoint == "chat" else "/completions"
+        path = endpoint_path(s.endpoint)
         last = ""
         for attempt in range(s.max_retries + 1):
             if cancel.is_set():
@@ -388,7 +302,7 @@ class OpenAIBackend(Backend):
                 started = time.perf_counter()
                 try:
                     self._requests += 1
-                    data = await _post(session, s.base_url[server] + path, body)
+                    data = await post(session, s.base_url[server] + path, body)
                 except RetryableError as e:
                     last, wait = str(e), backoff_delay(attempt, s.backoff_s, e.retry_after)
                 except HarnessError as e:
@@ -402,7 +316,7 @@ class OpenAIBackend(Backend):
                     return
                 else:
                     try:
-                        answer = parse_answer(s, data)
+                        answer = parse_answer(s.endpoint, data)
                     except BadAnswer as e:
                         cancel.set()
                         results.put(_Failure(HarnessError(
@@ -429,53 +343,6 @@ class OpenAIBackend(Backend):
     def _redact(self, text: str) -> str:
         """A server may echo the key back (e.g. in a 401 message): never let it reach a message."""
         return redact(text, self._api_key)
-
-
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
-
-
-def redact_urls(text: str) -> str:
-    """`http://user:KEY@host/...` → `http://***@host/...` anywhere in `text`."""
-    return _URL_CREDENTIALS.sub(r"\1***@", text)
-
-
-def shown(url: str) -> str:
-    """A URL as messages show it: without credentials."""
-    return redact_urls(url)
-
-
-def redact(text: str, key: str | None) -> str:
-    text = redact_urls(text)
-    return text.replace(key, "***") if key else text
-
-
-async def _post(session, url: str, body: dict) -> dict:
-    import aiohttp
-
-    where = shown(url)
-    try:
-        async with session.post(url, json=body) as response:
-            text = await response.text(errors="replace")  # a proxy's error page need not be UTF-8
-            if response.status in RETRY_STATUS:
-                raise RetryableError(f"HTTP {response.status} from {where}", response.headers.get("Retry-After"))
-            if response.status >= 400:
-                raise HarnessError(f"HTTP {response.status} from {where}: {_server_message(text)}")
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise RetryableError(f"an answer that is not JSON from {where}: {excerpt(text, 60)}") from None
-    except (aiohttp.ClientError, asyncio.TimeoutError) as e:  # connection, payload, malformed response
-        raise RetryableError(redact_urls(f"{type(e).__name__} on {where}: {e}".rstrip(": "))) from None
-
-
-def _server_message(text: str) -> str:
-    try:
-        data = json.loads(text)
-        error = data.get("error", data) if isinstance(data, dict) else data
-        message = error.get("message", error) if isinstance(error, dict) else error
-        return " ".join(str(message).split())[:300]
-    except ValueError:
-        return " ".join(text.split())[:300]
 
 
 # --------------------------------------------------------------------------- loading
@@ -506,59 +373,12 @@ def _probe(settings: OpenAISettings, key: str | None) -> dict:
         prompt = Prompt(messages=(("user", "Hi"),), plain="Hi")
         text = OpenAIBackend(settings, key, {"model": "", "system_fingerprint": None}).render(prompt)
         body = json.dumps(request_body(settings, text, 1, gen)).encode()
-        answer = _probe_one(settings, key, url, body)
+        answer = probe_one(url, settings.endpoint, body, key, timeout_s=settings.timeout_s,
+                           max_retries=settings.max_retries, backoff_s=settings.backoff_s)
         seen.append({"model": answer.model or settings.model, "system_fingerprint": answer.system_fingerprint})
     if any(s != seen[0] for s in seen[1:]):
         raise HarnessError(f"base_url: the servers report different models or fingerprints: {seen}")
     return seen[0]
-
-
-def _probe_one(settings: OpenAISettings, key: str | None, url: str, body: bytes) -> ChatAnswer:
-    import urllib.error
-    import urllib.request
-    from base64 import b64encode
-
-    path = "/chat/completions" if settings.endpoint == "chat" else "/completions"
-    parsed = urlparse(url)
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
-    target = url + path
-    if parsed.username is not None:  # urllib ignores credentials in a URL; aiohttp sends them as basic auth
-        target = parsed._replace(netloc=parsed.netloc.rsplit("@", 1)[1]).geturl() + path
-        if key is None:
-            user = f"{parsed.username}:{parsed.password or ''}"
-            headers["Authorization"] = "Basic " + b64encode(user.encode()).decode()
-    where = shown(url)
-    last = ""
-    connect = False
-    for attempt in range(settings.max_retries + 1):
-        retry_after = None
-        request = urllib.request.Request(target, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=min(settings.timeout_s, 60)) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as e:
-            message = redact(_server_message(e.read().decode(errors="replace")), key)
-            if e.code not in RETRY_STATUS:
-                raise HarnessError(f"base_url: {where} answered HTTP {e.code}: {message}") from None
-            last, connect, retry_after = f"HTTP {e.code}: {message}", False, e.headers.get("Retry-After")
-        except (urllib.error.URLError, OSError) as e:
-            last, connect = redact(str(getattr(e, "reason", e)), key), True
-        else:
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                last, connect = f"an answer that is not JSON: {excerpt(raw.decode(errors='replace'), 60)}", False
-            else:
-                try:
-                    return parse_answer(settings, data, need_usage=False)
-                except BadAnswer as e:  # a server that answers, but not an OpenAI-compatible one
-                    raise HarnessError(f"base_url: {where}{path}: {redact(str(e), key)}") from None
-        if attempt < settings.max_retries:
-            time.sleep(backoff_delay(attempt, settings.backoff_s, retry_after))
-    tries = f" after {settings.max_retries + 1} attempts" if settings.max_retries else ""
-    if connect:
-        raise HarnessError(f"base_url: cannot reach {where}{tries} ({last}); is the server running?")
-    raise HarnessError(f"base_url: {where}{path} gave no usable answer{tries} (last: {last})")
 
 
 def load(settings: OpenAISettings) -> OpenAIBackend:
@@ -566,7 +386,7 @@ def load(settings: OpenAISettings) -> OpenAIBackend:
     served = _probe(settings, key)
     tokenizer = None
     if settings.tokenizer is not None:
-        from transformers import AutoTokenizer
+        from transformers import AutoTokenizer  # heavy: only a local tokenizer needs it
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(settings.tokenizer)

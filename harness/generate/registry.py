@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from harness.errors import HarnessError
 from harness.registry import lookup
 
-ROLES = ("model", "baseline", "ceiling")
-
 
 @dataclass(frozen=True)
 class BackendSpec:
     settings: str  # "module:Class", a pydantic model with extra="forbid"
     loader: str  # "module:function", load(settings) -> harness.generate.base.Backend
-    role: str = "model"  # default role in the results; a settings model may override it with a `role` property
+    #: Default role in the results (one of harness.record.ROLES); a settings model may override it
+    #: with a `role` property.
+    role: str = "model"
     #: Settings that never change outputs (left out of the cache key), e.g. a batch size when
     #: outputs are batch-invariant, or the test-only delay of the baselines.
     cache_neutral: frozenset[str] = frozenset()

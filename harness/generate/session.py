@@ -23,9 +23,11 @@ from dataclasses import asdict, replace
 from typing import Protocol
 
 from harness.errors import HarnessError
-from harness.generate.base import STOP_REASONS, Backend, GenerationSettings, Prompt, Rendered, Request
+from harness.generate.base import Backend
+from harness.request import STOP_REASONS, GenerationSettings, Prompt, Rendered, Request
 from harness.generate.cache import CachedCompletion, cache_key
 from harness.generate.registry import BackendSpec
+from harness.text import sentence_units
 
 COMMIT_EVERY_S = 0.5  # commit generated completions at least this often…
 COMMIT_EVERY_N = 64  # …or whenever this many are pending
@@ -79,8 +81,6 @@ class GenerationSession:
     def fit(self, task: PromptSource, item) -> tuple[Rendered, str | None]:
         """Render the item's prompt for the backend, truncating the source to fit the context.
         Returns the Rendered request and, when truncated, a note saying how much was kept."""
-        from harness.text import sentence_units
-
         request = task.request(item)
         backend = self.backend
 

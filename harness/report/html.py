@@ -23,15 +23,18 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import jinja2
-from jinja2.ext import Extension
 from markupsafe import Markup
 
 from harness.data.provenance import CEILING_NAME
-from harness.report.leaderboard import Leaderboard, Table, role_tag, short_commit
+from harness.report.leaderboard import Leaderboard, LeaderboardTable
+from harness.report.leaderboard_writers import role_tag, short_commit
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup
+
+if TYPE_CHECKING:
+    import jinja2
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -98,7 +101,7 @@ class WhiskerPlot:
     rows: tuple[WhiskerRow, ...]
 
 
-def whisker_plot(table: Table, metric: str) -> WhiskerPlot:
+def whisker_plot(table: LeaderboardTable, metric: str) -> WhiskerPlot:
     """One small forest plot: a dot per row at its value, a whisker over its 95 % CI."""
     rows = [r for r in table.rows if metric in r.cells]
     label_w, plot_w, row_h, top, bottom = 150, 260, 18, 6, 26
@@ -148,7 +151,7 @@ def whisker_plot(table: Table, metric: str) -> WhiskerPlot:
     )
 
 
-def whisker_svg(table: Table, metric: str) -> str:
+def whisker_svg(table: LeaderboardTable, metric: str) -> str:
     """The plot of whisker_plot as SVG markup (as the page embeds it)."""
     return str(_environment().get_template("whiskers.svg.j2").module.whiskers(whisker_plot(table, metric)))
 
@@ -214,15 +217,6 @@ def page_labels(board: Leaderboard) -> dict[str, object]:
     }
 
 
-class _JoinLines(Extension):
-    """Drops every line break in a template's source with the indentation after it, so templates
-    can be laid out on lines while the page keeps no whitespace between tags. Only the template
-    source is touched, never the values inserted into it."""
-
-    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
-        return re.sub(r"\n[ \t]*", "", source)
-
-
 def _no_lone_surrogates(value: object) -> object:
     # Applied to every {{ }} value before autoescaping: a lone surrogate cannot be encoded as
     # UTF-8 and would make the whole page unwritable. Markup (the page's own) passes as it is.
@@ -240,14 +234,28 @@ def _script_json(data: object) -> Markup:
     return Markup(embed_json(data))
 
 
+def _join_lines(source: str) -> str:
+    """Drops every line break in a template's source with the indentation after it, so templates
+    can be laid out on lines while the page keeps no whitespace between tags. Only the template
+    source is touched, never the values inserted into it."""
+    return re.sub(r"\n[ \t]*", "", source)
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # heavy (0.06 s at start-up): only `harness leaderboard` renders the page
+    from jinja2.ext import Extension  # heavy: as jinja2
+
+    class JoinLines(Extension):
+        def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+            return _join_lines(source)
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harness.report", "templates"),
         autoescape=True,  # every template here is HTML or SVG
         undefined=jinja2.StrictUndefined,
         finalize=_no_lone_surrogates,
-        extensions=[_JoinLines],
+        extensions=[JoinLines],
     )
     env.filters["script_json"] = _script_json
     env.globals.update(whisker_plot=whisker_plot, short_commit=short_commit)

@@ -10,21 +10,24 @@ recomputed from the stored predictions) shares its rank; the first row that is s
 worse opens the next band with its own position as rank (1, 1, 3, …). The ceiling row, the
 agreement of reference B with reference A, is shown above the models and never ranked. Every table
 names who wrote and reviewed its references (harness.data.provenance).
+
+This module builds the leaderboard; harness.report.leaderboard_writers renders it as Markdown, CSV
+and JSON, harness.report.html as one HTML page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness import __version__
-from harness.data.provenance import CEILING_NAME
+from harness.data.provenance import CEILING_NAME, task_references_label
 from harness.errors import HarnessError
-from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
+from harness.metric_table import higher_is_better
 from harness.report.runs import Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, outputs
-from harness.score.registry import higher_is_better
+from harness.report.tables import reference_column
 from harness.tasks import TASKS
 
 TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order; the config's own tasks follow by name
@@ -53,7 +56,9 @@ def parse_main_metrics(specs: Sequence[str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Cell:
+class ScoreCell:
+    """One metric of one row: the value and its 95 % CI."""
+
     value: float
     ci_low: float
     ci_high: float
@@ -66,7 +71,7 @@ class Row:
     run: str
     role: str  # model | baseline | ceiling
     rank: int | None  # band rank; None for the ceiling
-    cells: Mapping[str, Cell]
+    cells: Mapping[str, ScoreCell]
     signatures: Mapping[str, str]
     n: int
     truncated_share: float | None
@@ -91,7 +96,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Table:
+class LeaderboardTable:
     id: str  # unique, used as anchor and file-safe key
     task: str
     main_metric: str
@@ -111,7 +116,7 @@ class Table:
 
 @dataclass(frozen=True)
 class Leaderboard:
-    tables: tuple[Table, ...]
+    tables: tuple[LeaderboardTable, ...]
     settings: Settings
     notes: tuple[str, ...] = ()
     harness_version: str = __version__  # the harness that built the leaderboard
@@ -164,7 +169,7 @@ def build_leaderboard(
     main_metrics = dict(main_metrics or {})
     _check_unique_runs(runs)
     groups = _group(runs)
-    tables: list[Table] = []
+    tables: list[LeaderboardTable] = []
     notes: list[str] = []
     per_task: dict[str, list[tuple]] = {}
     for key in groups:
@@ -269,7 +274,7 @@ def _build_table(
     main: str,
     items_for: Callable[[str], ItemsLookup],
     settings: Settings,
-) -> Table:
+) -> LeaderboardTable:
     task, dataset_sha, signatures, item_ids = key
     metrics = tuple(m for m, _ in signatures) or tuple(dict.fromkeys(m for e in entries for m, _ in e.signatures))
     if main not in metrics:
@@ -324,7 +329,7 @@ def _build_table(
                 run=e.run.path.name,
                 role=e.role,
                 rank=ranks.get(label),
-                cells={m: Cell(s.value, s.ci_low, s.ci_high) for m, s in scores.items() if m in metrics},
+                cells={m: ScoreCell(s.value, s.ci_low, s.ci_high) for m, s in scores.items() if m in metrics},
                 signatures={m: s.signature for m, s in scores.items()},
                 n=len(e.item_ids),
                 truncated_share=summary.truncated_share if summary else None,
@@ -350,7 +355,7 @@ def _build_table(
     if not table_signatures:  # a table holding only a ceiling
         table_signatures = dict(entries[0].signatures)
     runs = list(dict.fromkeys(e.run for e in entries))
-    return Table(
+    return LeaderboardTable(
         id=table_id,
         task=task,
         main_metric=main,
@@ -367,10 +372,9 @@ def _build_table(
 
 def references_label(runs: Sequence[Run], task: str) -> str:
     """The provenance label of a table's references; runs that recorded different ones are all named."""
-    from harness.data.provenance import task_references_label
-
-    labels = list(dict.fromkeys(task_references_label(r.reference_provenance, task) for r in runs))
-    return labels[0] if len(labels) == 1 else " / ".join(f"{r.path.name}: {task_references_label(r.reference_provenance, task)}"
+    column = reference_column(task)
+    labels = list(dict.fromkeys(task_references_label(r.reference_provenance, column) for r in runs))
+    return labels[0] if len(labels) == 1 else " / ".join(f"{r.path.name}: {task_references_label(r.reference_provenance, column)}"
                                                           for r in dict.fromkeys(runs))
 
 
@@ -384,202 +388,3 @@ def _source(run: Run) -> Source:
         harness_version=run.harness_version,
         git_commit=run.git_commit,
     )
-
-
-# --------------------------------------------------------------------------- writers
-
-
-def _share(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.0f} %"
-
-
-def folder_note(src: Source, code: Callable[[str], str]) -> str:
-    """' (folder `x`)' when the results folder is not named after the run."""
-    return "" if src.path == src.run else f" (folder {code(src.path)})"
-
-
-def short_commit(commit: str) -> str:
-    """'0123456789abcdef… (with local changes)' → '0123456789ab (with local changes)'."""
-    sha, _, rest = commit.partition(" ")
-    return sha[:12] + (f" {rest}" if rest else "")
-
-
-def role_tag(role: str) -> str:
-    return {"ceiling": CEILING_NAME, "baseline": "baseline", "model": "model"}[role]
-
-
-def to_markdown(board: Leaderboard) -> str:
-    s = board.settings
-    lines = [
-        "# Leaderboard",
-        "",
-        f"Ranks are bands: rows whose difference from the band's best row on the main metric is not significant "
-        f"(paired {'approximate randomisation' if s.test == 'ar' else 'bootstrap'} test, α = {s.alpha}, same items, "
-        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The ceiling row, {CEILING_NAME} "
-        "(reference B scored against reference A), is not ranked; baselines are ranked with the models and listed "
-        "after them. Each table names who wrote and reviewed its references.",
-        "",
-    ]
-    for note in board.notes:
-        lines += [f"> **Note:** {md_text(note)}", ""]
-    for t in board.tables:
-        lines += [f"## {md_code(t.task)} — {t.n_items} items, sorted by {md_code(t.main_metric)}", ""]
-        what = "MANIFEST sha256" if _builtin(t) else "sha256"
-        lines.append(f"Dataset version ({what}): {md_code(t.dataset_sha256)}")
-        lines.append("")
-        for src in t.sources:
-            commit = f", commit {md_code(short_commit(src.git_commit))}" if src.git_commit else ""
-            lines.append(
-                f"- run {md_code(src.run)}{folder_note(src, md_code)} on {src.started[:10]}: config {md_code(src.config)} "
-                f"(sha256 {md_code(src.config_sha256[:12])}), harness {md_code(src.harness_version)}{commit}"
-            )
-        lines.append("")
-        header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens", "off-target"]
-        rows = []
-        for r in t.rows:
-            name = md_text(r.label)
-            name = Markdown(f"**{name}**" if r.role == "model" else f"*{name}*")
-            cells = [_cell_md(r.cells.get(m), bold=m == t.main_metric) for m in t.metrics]
-            rank = "—" if r.rank is None else str(r.rank)
-            rows.append([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share),
-                         _share(r.max_tokens_share), _share(r.off_target_share)])
-        lines += markdown_table(header, rows, "rll" + "r" * (len(header) - 3))
-        lines.append("")
-        lines.append("Signatures:")
-        lines.append("")
-        for m in t.metrics:
-            lines.append(f"- {md_text(m)}: {md_code(t.signatures[m])}")
-        for note in t.notes:
-            lines += ["", f"> **Note:** {md_text(note)}"]
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _builtin(table: Table) -> bool:
-    return table.task in TASKS
-
-
-def _cell_md(cell: Cell | None, bold: bool) -> str:
-    if cell is None:
-        return "—"
-    value = f"{cell.value:.1f}"
-    return Markdown(f"{'**' + value + '**' if bold else value} [{cell.ci_low:.1f}, {cell.ci_high:.1f}]")
-
-
-CSV_COLUMNS = (
-    "table",
-    "task",
-    "dataset_manifest_sha256",
-    "main_metric",
-    "rank",
-    "model",
-    "run",
-    "role",
-    "metric",
-    "value",
-    "ci_low",
-    "ci_high",
-    "signature",
-    "n",
-    "truncated_share",
-    "max_tokens_share",
-    "off_target_share",
-    "references",
-)
-
-
-def to_csv(board: Leaderboard) -> str:
-    """Long format: one line per table × row × metric."""
-    rows = []
-    for t in board.tables:
-        for r in t.rows:
-            for m in t.metrics:
-                cell = r.cells.get(m)
-                if cell is None:
-                    continue
-                rows.append(
-                    [
-                        t.id,
-                        t.task,
-                        t.dataset_sha256,
-                        t.main_metric,
-                        r.rank,
-                        r.model,
-                        r.run,
-                        r.role,
-                        m,
-                        _round(cell.value),
-                        _round(cell.ci_low),
-                        _round(cell.ci_high),
-                        r.signatures.get(m, ""),
-                        r.n,
-                        None if r.truncated_share is None else _round(r.truncated_share),
-                        None if r.max_tokens_share is None else _round(r.max_tokens_share),
-                        None if r.off_target_share is None else _round(r.off_target_share),
-                        t.references,
-                    ]
-                )
-    return csv_text(CSV_COLUMNS, rows)
-
-
-def _round(x: float) -> float:
-    return round(float(x), 4)
-
-
-def to_dict(board: Leaderboard) -> dict:
-    def table(t: Table) -> dict:
-        return {
-            "id": t.id,
-            "task": t.task,
-            "main_metric": t.main_metric,
-            "metrics": list(t.metrics),
-            "signatures": dict(t.signatures),
-            "dataset_manifest_sha256": t.dataset_sha256,
-            "n_items": t.n_items,
-            "item_ids_sha256": sha256_text("\n".join(t.item_ids)),
-            "sources": [asdict(s) for s in t.sources],
-            "references": t.references,
-            "rows": [
-                {
-                    "rank": r.rank,
-                    "label": r.label,
-                    "model": r.model,
-                    "run": r.run,
-                    "role": r.role,
-                    "n": r.n,
-                    "scores": {m: {k: _round(v) for k, v in asdict(c).items()} for m, c in r.cells.items()},
-                    "signatures": dict(r.signatures),
-                    "truncated_share": r.truncated_share,
-                    "max_tokens_share": r.max_tokens_share,
-                    "off_target_share": r.off_target_share,
-                    "band_leader": r.band_leader,
-                    "delta_vs_band_leader": None if r.delta_vs_leader is None else _round(r.delta_vs_leader),
-                    "p_vs_band_leader": None if r.p_vs_leader is None else _round(r.p_vs_leader),
-                }
-                for r in t.rows
-            ],
-            "notes": list(t.notes),
-        }
-
-    return {
-        "harness_version": board.harness_version,
-        "significance": asdict(board.settings),
-        "notes": list(board.notes),
-        "tables": [table(t) for t in board.tables],
-    }
-
-
-def to_json(board: Leaderboard) -> str:
-    return json_text(to_dict(board))
-
-
-def write_files(out_dir: Path, files: Mapping[str, str]) -> list[Path]:
-    """Write every file (all already rendered in memory) atomically into out_dir."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise HarnessError(f"--out: {out_dir} exists and is not a folder")
-    written = []
-    for name, text in files.items():
-        write_text(out_dir / name, text)
-        written.append(out_dir / name)
-    return written

@@ -20,12 +20,13 @@ from harness.record import Prediction
 from harness.record import ScoreRow as StoredScore
 from harness.record import DatasetRecord, TaskRecord
 from harness.record import SummaryRow as TaskSummary
-from harness.score.registry import lower_is_better
+from harness.metric_table import lower_is_better
+from harness.tasks import recorded_definition, recorded_items
 
 __all__ = ["MANIFEST", "PREDICTIONS", "ROLES", "SCORES", "LOWER_IS_BETTER", "ModelEntry", "Prediction", "Run",
            "StoredScore", "TaskSummary", "discover_runs", "load_run", "load_runs", "resolve_datasets"]
 
-# from the metric registry (harness/score/registry.py): TER, an edit rate, is lower-is-better
+# from the metric registry (harness/metric_table.py): TER, an edit rate, is lower-is-better
 LOWER_IS_BETTER = lower_is_better()
 
 
@@ -63,14 +64,10 @@ class Run:
 
     def definition(self, task: str):
         """The task's harness.tasks.TaskDef as recorded (the built-in one for runs that predate it)."""
-        from harness.tasks import recorded_definition
-
         return recorded_definition(task, self.task_records[task], self.path / MANIFEST)
 
     def items(self, task: str) -> list:
         """The task's items rebuilt from the recorded definition and data (sha256-checked)."""
-        from harness.tasks import recorded_items
-
         return recorded_items(task, self.task_records[task], self.built_dataset, self.path / MANIFEST)
 
     @property

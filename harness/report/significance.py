@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.metric_table import higher_is_better
 from harness.report.runs import Run
-from harness.score.registry import higher_is_better
+from harness.score import compare
+from harness.tasks import load_items
 
 TESTS = ("ar", "bootstrap")
 
@@ -54,8 +56,6 @@ ItemsLookup = Callable[[str, Sequence[str]], list]
 
 def dataset_items(dataset_dir: Path) -> ItemsLookup:
     """The items of a built dataset folder, through `harness.tasks.load_items`."""
-    from harness.tasks import load_items
-
     return _lookup(str(dataset_dir), lambda task: load_items(task, Path(dataset_dir)))
 
 
@@ -114,8 +114,6 @@ def compare_outputs(
     settings: Settings,
 ) -> dict[str, object]:
     """metric -> harness.score Comparison of b against a on the same items."""
-    from harness.score import compare
-
     comparisons = compare(
         task,
         list(hyps_a),

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from harness.data.provenance import CEILING_NAME, ceiling_label, task_references_label
 from harness.io import csv_text, markdown_table
 from harness.record import Manifest, ScoreRow, ScoresDoc, SummaryRow
+from harness.tasks import TASKS
+
+
+def reference_column(task: str) -> str | None:
+    """The dataset column a built-in task reads its references from; None for a config's own task."""
+    if task not in TASKS:
+        return None
+    (column,) = TASKS[task].references  # every built-in task reads one reference column
+    return column
 
 
 def _pct(share: float | None) -> str:
@@ -43,15 +53,10 @@ def table_rows(manifest: Manifest, scores_doc: ScoresDoc) -> Iterator[tuple[str,
 
 def role_name(role: str) -> str:
     """What a role is called in tables: the `ceiling` is the agreement of reference B with A."""
-    from harness.data.provenance import CEILING_NAME
-
     return CEILING_NAME if role == "ceiling" else role
 
 
 def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
-    from harness.data.provenance import CEILING_NAME, task_references_label
-    from harness.tasks import TASKS
-
     provenance = manifest.reference_provenance
 
     git = manifest.git_commit
@@ -75,8 +80,8 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
             continue
         info = manifest.tasks[task]
         description = (info.definition or {}).get("description", TASKS[task].description if task in TASKS else "")
-        lines += ["", f"## {task}: {description}", "",
-                  f"References: {task_references_label(provenance, task)}.", ""]
+        references = task_references_label(provenance, reference_column(task))
+        lines += ["", f"## {task}: {description}", "", f"References: {references}.", ""]
         header = ["model", "role", "n", *metrics, "truncated", "hit max tokens", "off-target", "tokens/s"]
         cells = []
         for row in rows:
@@ -101,7 +106,7 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
         for row in rows:
             if row["role"] == "ceiling":
                 notes.append(f"{row['model']} is the {CEILING_NAME}: reference B scored against reference A alone "
-                             f"({task_references_label(provenance, task)}); every other row is scored against all "
+                             f"({references}); every other row is scored against all "
                              "references.")
             if row["not_scored"]:
                 notes.append(f"{row['model']} was not scored: {row['not_scored']}")
@@ -114,8 +119,6 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
 
 
 def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
-    from harness.data.provenance import ceiling_label, task_references_label
-
     provenance = manifest.reference_provenance
     tables = list(table_rows(manifest, scores_doc))
     all_metrics = list(dict.fromkeys(m for _, metrics, _ in tables for m in metrics))
@@ -129,13 +132,14 @@ def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
 
     out = []
     for task, _, rows in tables:
+        column = reference_column(task)
         for row in rows:
             s = row["summary"]
             line = [task, row["model"], row["role"], s.n]
             for m in all_metrics:
                 score = row["scores"].get(m)
                 line += [fmt(score.value), fmt(score.ci_low), fmt(score.ci_high)] if score else ["", "", ""]
-            refs = ceiling_label(provenance, task) if row["role"] == "ceiling" else task_references_label(provenance, task)
+            refs = ceiling_label(provenance, column) if row["role"] == "ceiling" else task_references_label(provenance, column)
             line += [refs, fmt(s.truncated_share), fmt(s.max_tokens_share), fmt(s.off_target_share), fmt(s.tokens_per_s),
                      fmt(s.wall_s)]
             out.append(line)

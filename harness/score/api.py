@@ -9,8 +9,8 @@ from dataclasses import replace
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.metric_table import LANGUAGES, METRICS, get_spec
 from harness.score.base import Comparison, Metric, Score, check_pairs, count_off_target, score_from_stats
-from harness.score.registry import LANGUAGES, METRICS, get_spec
 from harness.score.resample import (
     ar_p,
     ar_sums,
@@ -19,23 +19,20 @@ from harness.score.resample import (
     percentile_ci,
     resampled_sums,
 )
+from harness.tasks import TASKS, get_task
 
-METRIC_NAMES = tuple(METRICS)  # the registered metrics at import (harness/score/registry.py; code reads METRICS)
+METRIC_NAMES = tuple(METRICS)  # the registered metrics at import (harness/metric_table.py; code reads METRICS)
 
 
 def task_definition(task):
     """The task's definition: a built-in name or a `harness.tasks.TaskDef` (user tasks)."""
-    from harness.tasks import get_task
-
     return get_task(task)
 
 
 def get_metric(name: str, lang: str, *, tokenizer: str | None = None) -> Metric:
-    """The metric ``name`` (a key of harness.score.registry.METRICS) for target language ``lang``
+    """The metric ``name`` (a key of harness.metric_table.METRICS) for target language ``lang``
     ("zh", "en" or a task). ``tokenizer`` picks the Chinese ROUGE tokenizer: "char" (default) or "jieba"."""
     if lang not in LANGUAGES:
-        from harness.tasks import TASKS
-
         if not isinstance(lang, str) or lang not in TASKS:
             known = ", ".join([*LANGUAGES, *TASKS])
             raise HarnessError(f"language '{lang}': expected {', '.join(LANGUAGES)} or a task ({known})")

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from harness.errors import HarnessError
+from harness.score.resample import bootstrap_indices, percentile_ci, resampled_sums
+from harness.score.text import off_target
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,6 @@ class Metric(ABC):
 
     def corpus_score(self, hypotheses: Sequence[str], references: Sequence[Sequence[str]], *, seed: int = 0, n_boot: int = 1000) -> Score:
         """Corpus score with a 95 % percentile bootstrap CI over items (seeded)."""
-        from harness.score.resample import bootstrap_indices, percentile_ci, resampled_sums
-
         n_refs = check_pairs(hypotheses, references)
         stats = self.item_stats(hypotheses, references)
         idx = bootstrap_indices(np.random.default_rng(seed), len(hypotheses), n_boot)
@@ -122,8 +122,6 @@ class MeanFPR(Metric):
 
 
 def count_off_target(hypotheses: Sequence[str], lang: str) -> int:
-    from harness.score.text import off_target
-
     return sum(off_target(h, lang) for h in hypotheses)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -35,8 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
+from harness.artifacts import cache_dir, open_store
+from harness.encoders.e5 import IDENTITY, ensure_e5_folder
 from harness.errors import HarnessError
+from harness.io import sha256_text
 from harness.score.base import MeanFPR
+from harness.score.text import guard_language, normalize_zh
 
 # The last of 12: e5 was trained contrastively on (the mean of) its last layer, so that is where its
 # similarity lives; bert-score's 9 for 12-layer encoders was tuned on MLM-pretrained ones. The
@@ -57,8 +60,6 @@ class EncoderRef:
 
 
 def _bundled(layer: int | None) -> EncoderRef:
-    from harness.encoders.e5 import IDENTITY, ensure_e5_folder
-
     return EncoderRef(ensure_e5_folder(), IDENTITY, DEFAULT_E5_LAYER if layer is None else layer)
 
 
@@ -76,7 +77,7 @@ def _local_identity(folder: Path) -> str:
 def _standard_layer(model: str, layer: int | None) -> int:
     if layer is not None:
         return layer
-    from bert_score.utils import model2layers
+    from bert_score.utils import model2layers  # heavy: bert-score imports torch
 
     name = model.rstrip("/").split("/")[-1] if model not in model2layers else model
     if name not in model2layers:
@@ -96,7 +97,7 @@ def resolve_encoder(model: str | None, layer: int | None) -> EncoderRef:
     if folder.exists() or model.startswith((".", "/", "~")) or model.count("/") > 1:
         raise HarnessError(f"bertscore: model '{model}' is neither a model folder nor a Hub id")
     try:  # a Hub id: the snapshot folder's name is the resolved commit
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import snapshot_download  # heavy: only a Hub encoder needs it
 
         path = Path(snapshot_download(model, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"]))
     except Exception as e:  # noqa: BLE001 - offline, unknown id, gated: one line
@@ -124,7 +125,7 @@ class Encoder:
         return self._loaded
 
     def token_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        from bert_score.utils import sent_encode
+        from bert_score.utils import sent_encode  # heavy: bert-score imports torch
 
         tokenizer = self._load()[1]
         # bert-score's empty-text branch calls build_inputs_with_special_tokens, which transformers 5
@@ -133,8 +134,8 @@ class Encoder:
 
     def embed(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """(token ids (L,), embeddings (L, H) float32) per text, <s>/</s> included."""
-        import torch
-        from bert_score.utils import padding
+        import torch  # heavy: only embedding needs it
+        from bert_score.utils import padding  # heavy: bert-score imports torch
 
         model, tokenizer = self._load()
         ids = self.token_ids(texts)
@@ -155,9 +156,8 @@ class Encoder:
 @functools.lru_cache(maxsize=4)
 def _load_model(folder: str, layer: int):
     """bert-score's model (cut after ``layer``) and fast tokenizer, once per process."""
-    from transformers.utils import logging as hf_logging
-
-    from bert_score.utils import get_model, get_tokenizer
+    from bert_score.utils import get_model, get_tokenizer  # heavy: bert-score imports torch
+    from transformers.utils import logging as hf_logging  # heavy: only loading the encoder needs it
 
     bar = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()  # "Loading weights" bars would break one-line output
@@ -184,16 +184,10 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(path, timeout=60)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_sha256 TEXT NOT NULL, "
-                "ids BLOB NOT NULL, dim INTEGER NOT NULL, emb BLOB NOT NULL, PRIMARY KEY (encoder, text_sha256))"
-            )
-        except sqlite3.DatabaseError as e:
-            raise HarnessError(f"{path}: not a usable embedding cache ({e}); delete it") from None
+        self.db = open_store(path, (
+            "CREATE TABLE IF NOT EXISTS embeddings (encoder TEXT NOT NULL, text_sha256 TEXT NOT NULL, "
+            "ids BLOB NOT NULL, dim INTEGER NOT NULL, emb BLOB NOT NULL, PRIMARY KEY (encoder, text_sha256))"),
+            what="embedding cache")
 
     def get(self, encoder: str, shas: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         out = {}
@@ -217,10 +211,6 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self.db.close()
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def greedy_scores(hyp: Sequence[tuple[np.ndarray, np.ndarray]], ref: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -288,14 +278,9 @@ class BertScore(MeanFPR):
         return f"{ref.identity}|layer:{ref.layer}|maxlen:{MAX_LENGTH}|{libs}"
 
     def prepare(self, text: str) -> str:
-        from harness.score.text import normalize_zh
-
         return (normalize_zh(text) if self.lang == "zh" else text).strip()
 
     def item_stats(self, hypotheses, references) -> np.ndarray:
-        from harness.generate.cache import cache_dir
-        from harness.score.text import guard_language
-
         for j, column in enumerate(zip(*references)):
             guard_language(column, self.lang, f"reference {j + 1} of item")
         n_refs = len(references[0])
@@ -318,7 +303,7 @@ class BertScore(MeanFPR):
 
     def _embeddings(self, cache: EmbeddingCache, key: str, texts: list[str]) -> dict[str, tuple]:
         unique = list(dict.fromkeys(texts))
-        shas = {t: _sha(t) for t in unique}
+        shas = {t: sha256_text(t) for t in unique}
         found = cache.get(key, list(shas.values()))
         missing = [t for t in unique if shas[t] not in found]
         if missing:

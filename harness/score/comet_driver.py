@@ -15,6 +15,7 @@ Response: {"scores": [...], "model": ..., "comet_version": ..., "uses_reference"
 import json
 import os
 import sys
+from importlib.metadata import version as dist_version  # stdlib since 3.8, as every COMET release needs
 
 
 def _fail(response_path, message):
@@ -28,8 +29,6 @@ def _comet_version(comet):
     if version:
         return str(version)
     try:
-        from importlib.metadata import version as dist_version
-
         return dist_version("unbabel-comet")
     except Exception:  # noqa: BLE001
         return "unknown"
@@ -55,8 +54,8 @@ def main(argv):
     with open(request_path, encoding="utf-8") as f:
         request = json.load(f)
     try:
-        import comet
-        from comet import download_model, load_from_checkpoint
+        import comet  # heavy, and installed only in the user's interpreter: imported where it is checked
+        from comet import download_model, load_from_checkpoint  # heavy: as above
     except ImportError as e:
         _fail(response_path, f"cannot import comet in {sys.executable} ({e}); install it there: pip install unbabel-comet")
     spec = request["model"]
@@ -87,7 +86,7 @@ def main(argv):
     gpus = request.get("gpus")
     if gpus is None:
         try:
-            import torch
+            import torch  # heavy: comet brings it; only asked when the request leaves gpus open
 
             gpus = 1 if torch.cuda.is_available() else 0
         except ImportError:

@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from harness.errors import HarnessError
 from harness.score.base import Metric
+from harness.score.bertscore import BertScore
+from harness.score.comet import Comet
 
 
 class BertScoreSettings(BaseModel):
@@ -59,9 +61,6 @@ def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | No
     ``sources`` (None leaves it without, and it then says it needs them). Only the sections of
     metrics that are present are validated: a run's comet interpreter missing on this machine
     does not stop a rescore without comet."""
-    from harness.score.bertscore import BertScore
-    from harness.score.comet import Comet
-
     def section(name: str, model: type[BaseModel]):
         if isinstance(settings, MetricSettings):
             return getattr(settings, name)

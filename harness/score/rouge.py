@@ -24,6 +24,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.score.base import MeanFPR
+from harness.score.ngrams import Corpus, clipped
 from harness.score.text import (
     CharTokenizer,
     EnglishTokenizer,
@@ -195,8 +196,6 @@ class Rouge(MeanFPR):
         per_ref = {t: np.zeros((n_refs, n_items, 3)) for t in types}  # (F, P, R) on 0–1
         orders = sorted({int(t[5:]) for t in types if t[5:].isdigit()})
         if orders:
-            from harness.score.ngrams import Corpus, clipped
-
             corpus = Corpus.from_tokens(tokens)
             for n, item_of, counts in corpus.order_counts(max(orders)):
                 if n not in orders:

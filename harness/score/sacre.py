@@ -17,12 +17,14 @@ character n-grams are unaffected since chrF drops whitespace. Both sides are nor
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 
 import numpy as np
 
 from harness.score.base import Metric
+from harness.score.ngrams import Corpus, clipped
 from harness.score.text import guard_language, normalize_zh
 
 ZH_NORM = "t2s+nfkc"
@@ -63,7 +65,7 @@ class _FastPost:
     _EXPECTED_FIRST = r"([\{-\~\[-\` -\&\(-\+\:-\@\/])"
 
     def __init__(self) -> None:
-        from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp
+        from sacrebleu.tokenizers.tokenizer_re import TokenizerRegexp  # heavy: sacrebleu only where BLEU/chrF/TER run
 
         rules = TokenizerRegexp()._re
         if rules[0][0].pattern != self._EXPECTED_FIRST or len(rules) != 4:  # a new sacrebleu: refuse to guess
@@ -81,8 +83,8 @@ def fast_tokenizer(name: str):
     """A drop-in, output-identical, faster sacrebleu tokenizer ("zh" or "13a"); its
     ``signature()`` is sacrebleu's. One shared instance per name, whose results are memoised
     like sacrebleu's own tokenizers, so BLEU and chrF++ tokenise each text once."""
-    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
-    from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a  # heavy: sacrebleu only where BLEU/chrF/TER run
+    from sacrebleu.tokenizers.tokenizer_zh import TokenizerZh  # heavy: as above
 
     post = _FastPost()
 
@@ -110,8 +112,6 @@ def bleu_rows(hyp_tokens: list[list[str]], ref_tokens: list[list[list[str]]], ma
     """sacrebleu BLEU rows [hyp_len, closest ref_len, correct_1..N, total_1..N]; ``ref_tokens[j][i]``
     is reference j of item i. Hypothesis n-grams are clipped by their highest count in any
     reference; the closest reference length breaks ties towards the shorter one."""
-    from harness.score.ngrams import Corpus, clipped
-
     corpus = Corpus.from_tokens([hyp_tokens, *ref_tokens])
     n_items = len(hyp_tokens)
     hyp_len, ref_lens = corpus.lengths[0], corpus.lengths[1:]
@@ -130,8 +130,6 @@ _CHRF_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")  # = sacrebleu CHR
 
 @lru_cache(maxsize=1)
 def _chrf_split():
-    import re
-
     punct = "[" + re.escape("".join(sorted(_CHRF_PUNCT))) + "]"
     # a whole whitespace-delimited word: body + final mark, or else first mark + rest
     return re.compile(rf"(?<!\S)(?:(\S+)({punct})|({punct})(\S+))(?!\S)")
@@ -147,8 +145,6 @@ def chrf_words(text: str) -> list[str]:
 def chrf_rows(hyps: list[str], refs: list[list[str]], char_order: int, word_order: int, beta: int, eps_smoothing: bool) -> np.ndarray:
     """sacrebleu chrF rows: [hyp, ref, match] per character order 1..char_order, then per word
     order; with several references, the one with the best chrF for the item (first on ties)."""
-    from harness.score.ngrams import Corpus, clipped
-
     n_items, n_refs = len(hyps), len(refs)
     per_ref = np.zeros((n_refs, n_items, 3 * (char_order + word_order)))
     parts = [(Corpus.from_chars([["".join(t.split()) for t in side] for side in (hyps, *refs)]), char_order, 0)]
@@ -224,7 +220,7 @@ class Bleu(SacreMetric):
     max_order = 4
 
     def _make(self):
-        from sacrebleu.metrics import BLEU
+        from sacrebleu.metrics import BLEU  # heavy: sacrebleu only where BLEU runs
 
         return BLEU(tokenize="zh" if self.lang == "zh" else "13a")
 
@@ -287,7 +283,7 @@ class Chrf(SacreMetric):
         self.name = "chrf++" if word_order == 2 else "chrf" if word_order == 0 else f"chrf-w{word_order}"
 
     def _make(self):
-        from sacrebleu.metrics import CHRF
+        from sacrebleu.metrics import CHRF  # heavy: sacrebleu only where chrF runs
 
         return CHRF(word_order=self.word_order, beta=self.beta, eps_smoothing=self.eps_smoothing)
 
@@ -344,7 +340,7 @@ class Ter(SacreMetric):
     name = "ter"
 
     def _make(self):
-        from sacrebleu.metrics import TER
+        from sacrebleu.metrics import TER  # heavy: sacrebleu only where TER runs
 
         if self.lang == "zh":
             return TER(normalized=True, asian_support=True)

@@ -16,19 +16,7 @@ accuracy is the share of items caught, with a 95 % percentile bootstrap CI over 
 table gives the points each text type loses against the reference itself, m(r, r) − m(x, r): small
 for the paraphrase, large for errors is what a meaning-aware metric should show.
 
-Perturbations (each deterministic from the seed and the item; an item where a type does not apply,
-e.g. no number in it, is left out of that type's sample):
-
-- number:   one number (digits) changed: an integer n → n + k (k drawn from 1–9), a decimal's
-            last digit changed; 中文 likewise on Arabic digits.
-- name:     one person, place or organisation name replaced by another of the same kind from the
-            other references (English: capitalised words not starting a sentence, outside a
-            small stop list; Chinese: jieba's nr/ns/nt tags).
-- negation: an existing negation removed (not / n't / never → –; 不 / 没 / 没有 / 未 → –, 没有 → 有),
-            else one added (not after the first auxiliary; 不 before the first verb).
-- drop:     one clause or sentence dropped (split at , ; . and ，；。), never the only one.
-- shuffle:  word order shuffled (English words; jieba words), end punctuation kept last.
-- paraphrase: f itself; reported as points lost only (a paraphrase is not an error).
+The perturbations themselves are in harness.score.perturb.
 
 Sample: per language and type, up to ``per_type`` (default 100) references, segments and
 summaries, for which both the paraphrase and the perturbation exist, drawn with the seed from all
@@ -37,77 +25,23 @@ summaries, for which both the paraphrase and the perturbation exist, drawn with 
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-ERROR_TYPES = ("number", "name", "negation", "drop", "shuffle")
-TYPES = (*ERROR_TYPES, "paraphrase")
-LANGS = ("en", "zh")
+from harness.score.api import get_metric, item_scores
+from harness.score.perturb import ERROR_TYPES, LANGS, TYPES, Sample, name_pool, perturb
+from harness.score.resample import bootstrap_indices, percentile_ci
+
 SURFACE_METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf", "chrf++", "ter")
 TASK_FOR_LANG = {"en": "translate_zh_en", "zh": "translate_en_zh"}
-
-# Meaning-preserving substitutions (documented in docs/scoring.md). English: contractions and
-# common synonyms; Chinese: synonyms of function and common words. Matched as whole words
-# (English, case-sensitive on the first letter kept) or literal strings (Chinese).
-PARAPHRASE = {
-    "en": {
-        "do not": "don't", "does not": "doesn't", "did not": "didn't", "is not": "isn't", "are not": "aren't",
-        "was not": "wasn't", "will not": "won't", "cannot": "can't", "it is": "it's", "that is": "that's",
-        "has not": "hasn't", "have not": "haven't", "large": "big", "big": "large", "begin": "start",
-        "began": "started", "start": "begin", "help": "assist", "helped": "assisted", "said": "stated",
-        "show": "demonstrate", "shows": "demonstrates", "important": "significant", "rapidly": "quickly",
-        "quickly": "rapidly", "buy": "purchase", "bought": "purchased", "however": "nevertheless",
-        "also": "as well", "many": "numerous", "about": "around", "whole": "entire", "almost": "nearly",
-        "nearly": "almost", "because": "since", "main": "principal", "major": "leading", "fast": "rapid",
-        "develop": "build", "developed": "built", "people": "individuals", "companies": "firms",
-        "company": "firm", "use": "employ", "used": "employed", "using": "employing", "need": "require",
-        "needs": "requires", "get": "obtain", "shown": "demonstrated", "ability": "capacity",
-        "more than": "over", "such as": "like", "for example": "for instance", "believe": "think",
-        "think": "believe", "countries": "nations", "country": "nation", "experts": "specialists",
-        "enterprises": "businesses", "global": "worldwide", "very": "extremely", "largest": "biggest",
-        "increase": "rise", "rise": "increase", "says": "states", "according to": "as reported by",
-    },
-    "zh": {
-        "但是": "不过", "因此": "所以", "所以": "因此", "目前": "当前", "非常": "十分", "已经": "已",
-        "比如": "例如", "例如": "比如", "表示": "称", "重要": "关键", "帮助": "协助", "如果": "假如",
-        "开始": "着手", "发布": "推出", "推出": "发布", "迅速": "快速", "快速": "迅速", "能够": "可以",
-        "可以": "能够", "许多": "很多", "很多": "许多", "认为": "觉得", "以及": "和", "问题": "难题",
-        "进行": "开展", "提高": "提升", "提升": "提高", "企业": "公司", "公司": "企业", "巨大": "极大",
-        "同时": "与此同时", "全球": "世界", "获得": "取得", "取得": "获得", "使用": "运用", "目标": "目的",
-        "和": "与", "与": "和", "将": "会", "但": "但是", "更": "更加", "更加": "更",
-        "就": "便", "应用": "运用", "专家": "学者", "国家": "国度", "技术": "科技", "领域": "方面",
-        "主要": "首要", "发展": "进展", "带来": "带去", "一些": "有些", "有些": "一些", "成为": "变成",
-    },
-}
-
-_EN_AUX = ("is", "are", "was", "were", "will", "can", "could", "would", "should", "has", "have", "had", "may",
-           "must", "does", "do", "did")
-_EN_NEGATION = re.compile(r"\b(not|never) |n't\b")
-_EN_STOP_CAPS = {"The", "A", "An", "In", "On", "At", "As", "It", "This", "That", "These", "Those", "He", "She",
-                 "They", "We", "I", "But", "And", "Or", "For", "With", "By", "From", "To", "Of", "If", "When",
-                 "While", "After", "Before", "Since", "Its", "Their", "His", "Her", "Our", "Such", "Some",
-                 "AI", "Chinese", "China", "English", "According"}
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_ZH_NEG_WORDS = ("没有", "没", "不", "未")
-
-
-@dataclass(frozen=True)
-class Sample:
-    lang: str
-    kind: str  # segment | summary
-    id: str
-    reference: str
-    source: str  # what a system translated or summarised (COMET reads it)
 
 
 def load_samples(dataset: Path) -> list[Sample]:
     """Every segment reference (English; Simplified Chinese) and every reference summary."""
-    import pandas as pd
+    import pandas as pd  # heavy: only the check reads the parquet files, with pandas
 
     segments = pd.read_parquet(Path(dataset) / "translation.parquet")
     out = []
@@ -123,212 +57,10 @@ def load_samples(dataset: Path) -> list[Sample]:
     return out
 
 
-# --------------------------------------------------------------------------- perturbations
-
-
-def _rng(seed: int, sample: Sample, kind: str) -> np.random.Generator:
-    import zlib
-
-    return np.random.default_rng([seed, zlib.crc32(f"{sample.lang}|{sample.id}|{kind}".encode())])
-
-
-@functools.lru_cache(maxsize=8192)
-def _zh_words(text: str) -> tuple[tuple[str, str], ...]:
-    """jieba words with part-of-speech tags (memoised: every perturbation reads them)."""
-    import logging
-
-    import jieba
-    import jieba.posseg as pseg
-
-    jieba.setLogLevel(logging.WARNING)
-    # nrfg / nrt are person names too
-    return tuple((p.word, "nr" if p.flag.startswith("nr") else p.flag) for p in pseg.lcut(text))
-
-
-def paraphrase(text: str, lang: str, rng: np.random.Generator, max_changes: int = 2) -> str | None:
-    table = PARAPHRASE[lang]
-    if lang == "en":
-        spots = [(m.start(), m.end(), key) for key in table
-                 for m in re.finditer(rf"(?<![\w'])({re.escape(key)}|{re.escape(key.capitalize())})(?![\w'])", text)]
-    else:  # whole jieba words only: 和 inside 和平 is not the conjunction
-        spots, at = [], 0
-        for word, _ in _zh_words(text):
-            if word in table:
-                spots.append((at, at + len(word), word))
-            at += len(word)
-    spots.sort()
-    chosen: list[tuple[int, int, str]] = []
-    for i in rng.permutation(len(spots)):
-        s = spots[i]
-        if all(s[1] <= c[0] or s[0] >= c[1] for c in chosen):
-            chosen.append(s)
-        if len(chosen) == max_changes:
-            break
-    if not chosen:
-        return None
-    out = text
-    for start, end, key in sorted(chosen, reverse=True):
-        new = table[key]
-        if out[start].isupper():
-            new = new[0].upper() + new[1:]
-        out = out[:start] + new + out[end:]
-    return out
-
-
-def change_number(text: str, lang: str, rng: np.random.Generator) -> str | None:
-    numbers = list(_NUMBER.finditer(text))
-    if not numbers:
-        return None
-    m = numbers[int(rng.integers(len(numbers)))]
-    value = m.group()
-    if "." in value:
-        new = value[:-1] + str((int(value[-1]) + int(rng.integers(1, 10))) % 10)
-    else:
-        new = str(int(value) + int(rng.integers(1, 10)))
-    return text[: m.start()] + new + text[m.end() :]
-
-
-_EN_NOT_NAMES = {
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
-    "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "University",
-    "Institute", "Academy", "Intelligence", "Artificial", "International", "Governance", "Research", "Committee",
-    "Federation", "Association", "Technology", "Science", "Sciences", "Company", "Group", "Bank", "Council",
-    "Ministry", "National", "Congress", "People", "Republic", "Province", "City", "Day", "Model", "Models",
-    "Office", "State", "Lab", "Laboratory", "School", "College", "Center", "Centre", "Forum", "Conference",
-    "Festival", "Party", "Times", "Daily", "News", "Street", "Vice", "Deputy", "President", "Professor",
-    "Chief", "Director", "General", "Secretary", "Economic", "Digital", "Information", "Computer", "Global",
-}
-
-
-def _en_names(text: str) -> list[re.Match]:
-    """Person-like names: exactly two capitalised words (Liang Zheng, Sam Altman), neither a month,
-    weekday, title or institution word, the first not a function word."""
-    out = []
-    for m in re.finditer(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)+\b", text):
-        words, start = m.group().split(), m.start()
-        before = text[:start].rstrip()
-        if len(words) == 3 and (not before or before[-1] in ".!?\"“:"):  # "Yesterday Sam Altman …"
-            start += len(words[0]) + 1
-            words = words[1:]
-        if len(words) != 2 or words[0] in _EN_STOP_CAPS or any(w in _EN_NOT_NAMES for w in words):
-            continue
-        out.append(re.compile(re.escape(" ".join(words))).search(text, start))
-    return out
-
-
-def name_pool(samples: Sequence[Sample]) -> dict[str, dict[str, list[str]]]:
-    """Names found in all the references, by language and kind (English: one kind)."""
-    pool: dict[str, dict[str, set]] = {"en": {"name": set()}, "zh": {"nr": set(), "ns": set(), "nt": set()}}
-    for s in samples:
-        if s.lang == "en":
-            pool["en"]["name"].update(m.group() for m in _en_names(s.reference))
-        else:
-            for word, flag in _zh_words(s.reference):
-                if flag in pool["zh"] and len(word) >= 2:
-                    pool["zh"][flag].add(word)
-    return {lang: {k: sorted(v) for k, v in kinds.items()} for lang, kinds in pool.items()}
-
-
-def swap_name(text: str, lang: str, rng: np.random.Generator, pool: dict[str, list[str]]) -> str | None:
-    if lang == "en":
-        spots = [(m.start(), m.end(), m.group(), "name") for m in _en_names(text)]
-    else:
-        spots, at = [], 0
-        for word, flag in _zh_words(text):
-            if flag in pool and len(word) >= 2:
-                spots.append((at, at + len(word), word, flag))
-            at += len(word)
-    rng_order = rng.permutation(len(spots)) if spots else []
-    for i in rng_order:
-        start, end, word, kind = spots[i]
-        others = [w for w in pool[kind] if w != word and w not in text]
-        if others:
-            new = others[int(rng.integers(len(others)))]
-            return text[:start] + new + text[end:]
-    return None
-
-
-def flip_negation(text: str, lang: str, rng: np.random.Generator) -> str | None:
-    if lang == "en":
-        m = _EN_NEGATION.search(text)
-        if m:
-            return text[: m.start()] + text[m.end() :]
-        for m in re.finditer(r"\b(" + "|".join(_EN_AUX) + r")\b", text):
-            return text[: m.end()] + " not" + text[m.end() :]
-        return None
-    words = _zh_words(text)
-    for i, (word, _) in enumerate(words):
-        if word in _ZH_NEG_WORDS:
-            parts = [w for w, _ in words]
-            parts[i] = "有" if word == "没有" else ""
-            return "".join(parts)
-    for i, (word, flag) in enumerate(words):
-        if flag == "v" and word not in ("是", "有"):
-            parts = [w for w, _ in words]
-            parts[i] = "不" + word
-            return "".join(parts)
-    return None
-
-
-def drop_clause(text: str, lang: str, rng: np.random.Generator) -> str | None:
-    pattern = r"(?<=[,;.!?])\s+" if lang == "en" else r"(?<=[，；。！？,;])"
-    pieces = [p for p in re.split(pattern, text) if p.strip()]
-    if len(pieces) < 2:
-        return None
-    drop = int(rng.integers(len(pieces)))
-    kept = [p for i, p in enumerate(pieces) if i != drop]
-    return (" " if lang == "en" else "").join(kept)
-
-
-def shuffle_words(text: str, lang: str, rng: np.random.Generator) -> str | None:
-    if lang == "en":
-        words = text.split()
-        end = ""
-        if words and words[-1][-1:] in ".!?":
-            end, words[-1] = words[-1][-1], words[-1][:-1]
-        if len(set(words)) < 2:
-            return None
-        for _ in range(10):
-            order = rng.permutation(len(words))
-            shuffled = [words[i] for i in order]
-            if shuffled != words:
-                return " ".join(shuffled) + end
-        return None
-    words = [w for w, _ in _zh_words(text)]
-    end = words.pop() if words and words[-1] in "。！？" else ""
-    if len(set(words)) < 2:
-        return None
-    for _ in range(10):
-        shuffled = [words[i] for i in rng.permutation(len(words))]
-        if shuffled != words:
-            return "".join(shuffled) + end
-    return None
-
-
-def perturb(sample: Sample, kind: str, seed: int, pool: dict) -> str | None:
-    """The text of perturbation ``kind`` for ``sample`` (None where it does not apply)."""
-    rng = _rng(seed, sample, kind)
-    text, lang = sample.reference, sample.lang
-    if kind == "paraphrase":
-        return paraphrase(text, lang, rng)
-    if kind == "number":
-        return change_number(text, lang, rng)
-    if kind == "name":
-        return swap_name(text, lang, rng, pool[lang])
-    if kind == "negation":
-        return flip_negation(text, lang, rng)
-    if kind == "drop":
-        return drop_clause(text, lang, rng)
-    if kind == "shuffle":
-        return shuffle_words(text, lang, rng)
-    raise ValueError(kind)
-
-
-# --------------------------------------------------------------------------- check
-
-
 @dataclass(frozen=True)
-class Cell:
+class SensitivityCell:
+    """One (language, perturbation type, metric) of the check."""
+
     lang: str
     kind: str  # perturbation type
     metric: str
@@ -340,12 +72,9 @@ class Cell:
 
 
 def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: int = 100, seed: int = 0,
-              n_boot: int = 1000, configure=None) -> list[Cell]:
+              n_boot: int = 1000, configure=None) -> list[SensitivityCell]:
     """Every (language, perturbation type, metric) cell. ``configure(metrics, sources)`` returns
     the metric objects configured (bertscore/comet settings; comet reads the sources)."""
-    from harness.score import get_metric, item_scores
-    from harness.score.resample import bootstrap_indices, percentile_ci
-
     names = list(metrics) if metrics else [*SURFACE_METRICS, "bertscore"]
     samples = load_samples(dataset)
     pool = name_pool(samples)
@@ -400,11 +129,11 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
                     acc = 100 * float(caught.mean())
                     idx = bootstrap_indices(np.random.default_rng(seed), len(ids), n_boot)
                     low, high = percentile_ci(100 * caught[idx].mean(axis=1))
-                cells.append(Cell(lang, kind, metric.name, len(ids), acc, low, high, lost))
+                cells.append(SensitivityCell(lang, kind, metric.name, len(ids), acc, low, high, lost))
     return cells
 
 
-def render_markdown(cells: Sequence[Cell], *, per_type: int, seed: int) -> str:
+def render_markdown(cells: Sequence[SensitivityCell], *, per_type: int, seed: int) -> str:
     metrics = list(dict.fromkeys(c.metric for c in cells))
     by = {(c.lang, c.kind, c.metric): c for c in cells}
     lines = [

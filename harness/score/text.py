@@ -3,6 +3,7 @@ the guard that refuses to score a text with a tokenizer that would silently drop
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -32,7 +33,7 @@ class ScoringError(HarnessError):
 
 @lru_cache(maxsize=1)
 def _t2s():
-    import opencc
+    import opencc  # heavy: loads its conversion tables; only Chinese scoring needs it
 
     return opencc.OpenCC("t2s")
 
@@ -57,9 +58,7 @@ class JiebaTokenizer:
     """Chinese word level with jieba (precise mode); punctuation and spaces are dropped."""
 
     def __init__(self) -> None:
-        import logging
-
-        import jieba
+        import jieba  # heavy: loads its dictionary; only the jieba ROUGE tokenizer needs it
 
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba
@@ -85,7 +84,7 @@ class EnglishTokenizer:
     def __init__(self, stem: bool = True) -> None:
         self._stem = None
         if stem:
-            from nltk.stem import porter
+            from nltk.stem import porter  # heavy: nltk's import is slow; only English ROUGE needs it
 
             self._stem = porter.PorterStemmer().stem
         self._memo: dict[str, str | None] = {}

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 VERSIONED_PACKAGES = ("torch", "transformers", "sacrebleu", "rouge-score", "datasets", "numpy", "pyarrow",
@@ -26,8 +27,6 @@ def now() -> str:
 
 
 def versions() -> dict[str, str | None]:
-    from importlib.metadata import PackageNotFoundError, version
-
     out: dict[str, str | None] = {"python": platform.python_version()}
     for name in VERSIONED_PACKAGES:
         try:

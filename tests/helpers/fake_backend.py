@@ -10,7 +10,9 @@ from collections.abc import Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.generate.base import Backend, Completion, GenerationSettings, Prompt, Rendered
+from harness.generate import registry
+from harness.generate.base import Backend
+from harness.request import Completion, GenerationSettings, Prompt, Rendered
 
 
 class EchoSettings(BaseModel):
@@ -54,7 +56,5 @@ def load(settings: EchoSettings) -> Echo:
 
 
 def register(monkeypatch) -> None:
-    from harness.generate import registry
-
     spec = registry.BackendSpec(f"{__name__}:EchoSettings", f"{__name__}:load", cache_neutral=frozenset({"batch_size"}))
     monkeypatch.setitem(registry.BACKENDS, "echo", spec)

@@ -7,7 +7,7 @@ a T5-style seq2seq model are created with `from_config` under a fixed torch seed
 saved as safetensors folders that `AutoModel*.from_pretrained` / the `hf` backend load like any Hub
 snapshot. Building everything takes about a second.
 
-    from tests.tiny_models import build_tiny_models
+    from helpers.tiny_models import build_tiny_models  # bench/: tests.helpers.tiny_models
     models = build_tiny_models(tmp_dir)      # TinyModels(tokenizer_dir, qwen2, gpt2, t5)
 """
 
@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
