@@ -30,8 +30,10 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 SCORES = "scores.json"
 PREDICTIONS = "predictions"
-ROLES = ("model", "baseline", "ceiling")
-Role = Literal["model", "baseline", "ceiling"]
+ROLES = ("model", "baseline", "agreement")
+Role = Literal["model", "baseline", "agreement"]
+# Folders written before the rename call the agreement row `ceiling`; read as `agreement`.
+LEGACY_ROLES = {"ceiling": "agreement"}
 
 FiniteFloat = Field(allow_inf_nan=False)
 
@@ -69,7 +71,12 @@ class ModelRecord(_Record):
     info: dict[str, Any] = {}  # engine details that do not change outputs (load time, threads)
     tasks: list[str] = []
     skipped: dict[str, str] = {}  # task -> why the model does not run on it
-    references: str | None = None  # which references score it ("all", or "A only" for the ceiling)
+    references: str | None = None  # which references score it ("all", or "A only" for the agreement row)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _legacy_role(cls, v):
+        return LEGACY_ROLES.get(v, v) if isinstance(v, str) else v
 
 
 class TaskDataRecord(_Record):

@@ -3,7 +3,7 @@
 A definition names the dataset and its columns (id, source, references, optionally a document
 column), the source and target language, the kind (translation | summarization, which picks the
 default prompt, metrics, main metric and max_new_tokens), and those defaults when they differ.
-The five built-in tasks ship as `harness/taskdefs/<name>.yaml` and read the dataset folder built
+The seven built-in tasks ship as `harness/taskdefs/<name>.yaml` and read the dataset folder built
 by `harness data build` (the run config's `dataset:`); a config defines its own with `define:`
 (docs/run.md, "Your own tasks"), reading a .jsonl/.csv/.parquet file, a `datasets` folder or a
 Hub dataset.
@@ -35,7 +35,8 @@ from harness.yaml_source import first_error, read_yaml
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 TASKDEFS_DIR = Path(__file__).parent / "taskdefs"
 #: The built-in definitions (harness/taskdefs/<name>.yaml), in report order.
-BUILTIN = ("summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh")
+BUILTIN = ("summarize_zh", "summarize_en", "summarize_passage_zh", "summarize_passage_en", "translate_zh_en",
+           "translate_zh_en_doc", "translate_en_zh")
 
 
 @dataclass(frozen=True)

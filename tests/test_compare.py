@@ -55,7 +55,7 @@ def test_a_run_against_itself_passes_the_gate(smoke, run_cli, tmp_path):
     assert all(c["delta"] == 0 and c["mark"] == "" for c in doc["comparisons"])
     assert (tmp_path / "report" / "compare.md").read_text(encoding="utf-8") == out.rstrip("\n") + "\n"
     assert doc["notes"] == []
-    # The ceiling is never compared.
+    # The agreement row is never compared.
     assert "reference-B" not in {c["model"] for c in doc["comparisons"]}
 
 
@@ -212,3 +212,53 @@ def test_markdown_marks_only_significant_rows(tmp_path):
         line = next(x for x in md if x.startswith(f"| m | {d.task.replace('_', chr(92) + '_')} | {d.metric} |"))
         assert line.rstrip().endswith(("▲ |", "▼ |", "▼ **gate** |")) == d.significant
     assert any(d.significant for d in report.deltas) and any(not d.significant for d in report.deltas)
+
+
+def test_underpowered_gate_says_so(smoke, run_cli, tmp_path):
+    """Five summaries, lead-3 made worse on two and better on two (replaced by reference A): the
+    per-item differences spread so widely that the test could only detect rougeL differences far
+    above the gate's 0.5. The report says so, the JSON carries the MDE; the gate itself still decides."""
+    from harness.tasks import load_items
+
+    refs = [i.references[0] for i in load_items("summarize_zh", ROOT / "data")]
+    mixed = copy_run(smoke, tmp_path / "mixed")
+    edit_predictions(mixed, "lead-3", "summarize_zh", lambda i, s: s[:20] if i < 2 else refs[i] if i < 4 else s)
+    code, out, err = compare(run_cli, smoke, mixed, "--gate", "--metric", "rougeL", "--out", str(tmp_path / "r"))
+    assert (code, err) == (0, "")
+    doc = json.loads((tmp_path / "r" / "compare.json").read_text(encoding="utf-8"))
+    (power,) = doc["underpowered"]
+    lead = next(c for c in doc["comparisons"] if c["model"] == "lead-3")
+    assert lead["mde"] == pytest.approx(power["mde"], abs=1e-4) and power["mde"] > 5
+    assert lead["estimated_accuracy"] == {"level": "not published", "paper_row": None, "note": "no published figure for rougeL"}
+    message = (f"underpowered: with n = 5 this test detects rougeL differences ≥ {lead['mde']:.2f} on summarize_zh, "
+               "more than the gate's max drop of 0.5")
+    assert {k: power[k] for k in ("task", "metric", "n", "models", "message")} == {
+        "task": "summarize_zh", "metric": "rougeL", "n": 5, "models": ["lead-3"], "message": message}
+    assert doc["power"] == {"alpha": 0.05, "power": 0.8}
+    assert f"- ⚠️ {message.replace('_', chr(92) + '_')}" in out.splitlines()
+    # lead-120c did not change: no spread, no MDE, no claim about its power
+    assert next(c for c in doc["comparisons"] if c["model"] == "lead-120c")["mde"] is None
+    # a max drop the test can see is not underpowered
+    code, out, _ = compare(run_cli, smoke, mixed, "--gate", "--metric", "rougeL", "--max-drop", f"{lead['mde'] + 0.01:.2f}")
+    assert code == 0 and "⚠️" not in out
+    # approximate randomisation on five items cannot reach p < 0.05 at all
+    code, out, _ = compare(run_cli, smoke, mixed, "--gate", "--metric", "rougeL", "--test", "ar")
+    assert ("- ⚠️ underpowered: with n = 5 the approximate-randomisation test cannot go below p = 0.05 on "
+            "summarize\\_zh (its smallest p-value is about 2/2^5 = 0.0625)") in out.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("metric", "says"),
+    [
+        ("bleu", "Kocmi et al. (2024), Navigating the Metrics Maze, appendix table main\\_thresholds (BLEU row)"),
+        ("chrf++", "(chrF row (chrF++ was not measured; read on chrF's))"),
+        ("rougeL", "for rougeL no such figure is published"),
+    ],
+)
+def test_report_names_the_power_and_the_published_row(smoke, run_cli, metric, says):
+    code, out, _ = compare(run_cli, smoke, smoke, "--metric", metric)
+    header = next(line for line in out.splitlines() if line.startswith("| model |"))
+    assert code == 0 and "| p AR | MDE | est. accuracy |" in header
+    assert says in out
+    # a run against itself: no spread in any difference, so no MDE is claimed
+    assert "—: the paired differences have no spread (e.g. identical outputs)" in out

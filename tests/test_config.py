@@ -44,7 +44,7 @@ BAD_CONFIGS = {
                                     "(did you mean 'strip_label'?)"),
     "model_task_not_in_config": (9, "models.0.tasks.1: task 'summarise_en' is not among the config's tasks "
                                     "(did you mean 'summarize_en'?)"),
-    "ceiling_on_translation": (9, "models.0.tasks.1: the reference-agreement row (reference B against A) needs two "
+    "agreement_on_translation": (9, "models.0.tasks.1: the reference-agreement row (reference B against A) needs two "
                                   "references; translate_zh_en has one"),
     "prompt_without_source": (7, "tasks.0.prompt.input: must contain {source} exactly once"),
     "prompt_file_missing": (4, "tasks.0.prompt: prompt file 'prompts/no_such_prompt.yaml' not found (leave `prompt` "

@@ -101,7 +101,7 @@ def test_the_page_states_what_the_tables_state(page):
         for signature in t.signatures.values():
             assert str(escape(signature)) in html_text
     assert html_text.count('<section class="board"') == len(board.tables)
-    assert html_text.count('<tbody class="ceiling">') == 1
+    assert html_text.count('<tbody class="agreement">') == 1
     assert html_text.count('<tbody class="baseline">') == 2
 
 

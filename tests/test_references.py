@@ -298,10 +298,25 @@ def test_every_problem_is_listed_in_one_line(copies, run_cli):
          "translations/en/001.meta.yaml: missing key 'version'"),
         (lambda r: _edit_yaml(r / "translations" / "en" / "001.meta.yaml", lambda d: d.update(version=0)),
          "translations/en/001.meta.yaml: 'version' must be 1 or more, got 0"),
+        # Corrections by hand (GUIDELINES.md §3): shape, the version they produced, an item of the file.
+        (lambda r: _edit_yaml(r / "translations" / "en" / "000.meta.yaml", lambda d: d["corrections"][0].update(id="000-p99-s01")),
+         "translations/en/000.meta.yaml corrections[0]: id '000-p99-s01' is not an item of this file"),
+        (lambda r: _edit_yaml(r / "summaries" / "zh" / "004.yaml", lambda d: d["corrections"][0].update(id="004/en/A")),
+         "summaries/zh/004.yaml corrections[0]: id '004/en/A' is not an item of this file"),
+        (lambda r: _edit_yaml(r / "summaries" / "zh" / "001.yaml", lambda d: d["corrections"][0].update(version=4)),
+         "summaries/zh/001.yaml corrections[0]: 'version' must be between 2 and the file's version 3, got 4"),
+        (lambda r: _edit_yaml(r / "translations" / "en" / "003.meta.yaml", lambda d: d["corrections"][1].update(reason=" ")),
+         "translations/en/003.meta.yaml corrections[1]: 'previous' and 'reason' must not be empty"),
+        (lambda r: _edit_yaml(r / "translations" / "en" / "004.meta.yaml", lambda d: d["corrections"][0].update(date="7.12.2026")),
+         "translations/en/004.meta.yaml corrections[0]: 'date' must be YYYY-MM-DD, got '7.12.2026'"),
+        (lambda r: _edit_yaml(r / "translations" / "en" / "002.meta.yaml", lambda d: d["corrections"][0].pop("by")),
+         "translations/en/002.meta.yaml corrections[0]: 'by' must be a mapping {name, kind: human|ai-model}"),
     ],
     ids=["missing-summary-file", "missing-meta", "bad-json", "missing-key", "unknown-doc", "one-summary",
          "doc-id-mismatch", "no-version", "exception-without-reason", "writer-as-string", "unknown-kind",
-         "reviewer-without-date", "no-file-version", "file-version-0"],
+         "reviewer-without-date", "no-file-version", "file-version-0", "correction-unknown-segment",
+         "correction-other-summary", "correction-future-version", "correction-without-reason",
+         "correction-bad-date", "correction-without-agent"],
 )
 def test_malformed_reference_files(copies, run_cli, damage, message):
     seeds, refs = copies
@@ -314,15 +329,53 @@ def test_the_real_references_pass(run_cli, root):
     code, out, err = run_cli("refs", "check", "--seeds", str(root / "seeds"), "--references", str(root / "references"))
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0] == ("OK: 5 documents, 511 segments translated, 10 zh + 10 en summaries, 2 number exceptions, "
-                        "guideline 1.1, 0 of 15 files reviewed")
+    assert lines[0] == ("OK: 5 documents, 511 segments translated, 10 zh + 10 en summaries, "
+                        "76 zh + 76 en passage summaries, 2 number exceptions, guideline 1.1, 0 of 25 files reviewed")
     # Labels generated from the provenance fields: no reviewer yet, every text written by an AI model.
     assert "summaries/zh/000.yaml (version 2): AI-written (Claude), not reviewed" in lines
-    assert "translations/en/004.jsonl (version 2): AI-written (Claude), not reviewed" in lines
-    assert sum("AI-written (Claude), not reviewed" in line for line in lines) == 15
-    assert [line.split(":")[0] for line in lines[-2:]] == ["independence zh", "independence en"]
+    assert "translations/en/004.jsonl (version 3): AI-written (Claude), not reviewed" in lines
+    assert "passages/en/002.yaml (version 1): AI-written (Claude), not reviewed" in lines
+    assert sum("AI-written (Claude), not reviewed" in line for line in lines) == 25
+    assert [line.split(":")[0] for line in lines[-4:]] == ["independence zh", "independence en",
+                                                           "independence zh passages", "independence en passages"]
+    assert all(line.endswith(": met") for line in lines[-4:])
+    lines = lines[:-2]  # the article summaries' lines, checked below
     assert "target ≤ 35" in lines[-2] and "target ≤ 15" in lines[-2] and "before the rewrite 48.47" in lines[-2]
     assert "target ≤ 22" in lines[-1] and "target ≤ 8" in lines[-1] and "before the rewrite 32.86" in lines[-1]
+
+
+CORRECTED = {  # file -> ids corrected by hand in issue 19 (GUIDELINES §3 `corrections`)
+    "summaries/zh/001.yaml": ["001/zh/B"],
+    "summaries/zh/004.yaml": ["004/zh/A"],
+    "translations/en/000.meta.yaml": ["000-p42-s04", "000-p22-s01", "000-p19-s01", "000-p42-s03"],
+    "translations/en/001.meta.yaml": ["001-p24-s01"],
+    "translations/en/002.meta.yaml": ["002-p01-s01", "002-p04-s09"],
+    "translations/en/003.meta.yaml": ["003-p24-s01", "003-p31-s01", "003-p52-s02", "003-p39-s02", "003-p41-s02"],
+    "translations/en/004.meta.yaml": ["004-p30-s03"],
+}
+
+
+def test_corrections_by_hand_are_recorded(root, fresh):
+    """Every text replaced by hand keeps its previous text and reason, the file's version went up and
+    its sign-off was cleared; the card lists each correction."""
+    from harness.data.references import load_references
+    from harness.data.seeds import load_documents
+
+    refs = load_references(root / "references", [d.id for d in load_documents(root / "seeds")])
+    files = [*refs.summaries.values(), *refs.translations.values()]
+    found = {}
+    for f in files:
+        path = getattr(f, "meta_path", f.path).relative_to(root / "references").as_posix()
+        current = ({e.segment_id: e.en for e in f.entries} if hasattr(f, "entries")
+                   else {f"{f.doc_id}/{f.language}/{s.reference}": s.text for s in f.summaries})
+        for c in f.provenance.corrections:
+            found.setdefault(path, []).append(c.id)
+            assert c.previous != current[c.id] and c.reason and c.by.kind == "ai-model"
+            assert (c.version, f.provenance.version, f.provenance.reviewed_by) == (3, 3, None)
+    assert found == CORRECTED
+    card = (fresh / "README.md").read_text(encoding="utf-8")
+    assert card.count("corrected by Claude (AI model) on 2026-12-07 (no review sheet)") == 15
+    assert "- `translations/en/003.jsonl` version 3, 003-p52-s02: corrected by Claude (AI model)" in card
 
 
 def test_every_source_number_is_in_its_translation_or_excepted(root):
@@ -384,20 +437,24 @@ def test_card_states_provenance_and_configs(fresh):
     header = card.split("---")[1]
     for name in ("summarization", "translation", "translation_paragraphs"):
         assert f"- config_name: {name}\n  data_files:\n  - split: test\n    path: {name}.parquet" in header
-    assert "**Claude (AI model)**: 20 summaries and the translation of 511 segments" in card
+    assert "**Claude (AI model)**: 20 summaries, 152 passage summaries and the translation of 511 segments" in card
     assert "no machine-translation system" in card and "nothing was post-edited" in card
     assert "`references/GUIDELINES.md` version 1.1" in card and "2026-11-25" in card
     assert "**No reference has been reviewed yet**" in card
-    assert card.count("| not yet reviewed | — | AI-written (Claude), not reviewed |") == 15
+    assert card.count("| not yet reviewed | — | AI-written (Claude), not reviewed |") == 25
     assert "- 002: the text stops after the author's fourth factor, so the headline's 烟花秀" in card
     manifest = json.loads((fresh / "MANIFEST.json").read_text())
     assert manifest["references"]["guideline_version"] == "1.1"
     labels = manifest["reference_provenance"]["labels"]
     assert labels == {"summaries_zh": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
                       "summaries_en": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
+                      "passage_summaries_zh": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
+                      "passage_summaries_en": "A: AI-written (Claude), not reviewed; B: AI-written (Claude), not reviewed",
                       "en": "AI-written (Claude), not reviewed"}
-    assert len(manifest["references"]["files"]) == 2 + 10 + 10  # guidelines, exceptions, summaries, translations+meta
-    assert {"summarization.parquet", "translation.parquet", "translation_paragraphs.parquet"} <= set(manifest["files"])
+    # guidelines, exceptions, summaries, passage summaries, translations + meta
+    assert len(manifest["references"]["files"]) == 2 + 10 + 10 + 10
+    assert {"summarization.parquet", "translation.parquet", "translation_paragraphs.parquet",
+            "passages.parquet"} <= set(manifest["files"])
 
 
 # --- harness refs review -----------------------------------------------------------------------
@@ -409,7 +466,7 @@ def test_review_prints_status_summaries_and_segments_side_by_side(run_cli, root)
     assert code == 0 and err == ""
     lines = out.splitlines()
     assert lines[0] == "# 003  (no title)"
-    assert ("- translations/en/003.jsonl: guideline 1.1, written 2026-11-25, version 2, "
+    assert ("- translations/en/003.jsonl: guideline 1.1, written 2026-11-25, version 3, "
             "AI-written (Claude), not reviewed") in lines
     assert "- validation: OK" in lines
     assert lines.index("## Summaries (zh)") < lines.index("## Summaries (en)") < lines.index(

@@ -15,11 +15,15 @@ from harness.tasks import BUILTIN, TASKS, TaskDef, load_items
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The built-in tasks as harness/tasks.py defined them in code before they became YAML.
+# The built-in tasks as harness/tasks.py defined them in code before they became YAML (and the two
+# passage tasks added since).
 BEFORE = {
     #  name: (config, id column, source column, reference column, n_refs, source, target, max_new_tokens)
     "summarize_zh": ("summarization", "doc_id", "text", "summaries_zh", 2, "zh", "zh", 320),
     "summarize_en": ("summarization", "doc_id", "text", "summaries_en", 2, "zh", "en", 256),
+    # issue 19: passage summarisation (docs/data.md, "Passages")
+    "summarize_passage_zh": ("passages", "passage_id", "text", "passage_summaries_zh", 2, "zh", "zh", 200),
+    "summarize_passage_en": ("passages", "passage_id", "text", "passage_summaries_en", 2, "zh", "en", 160),
     "translate_zh_en": ("translation", "segment_id", "zh", "en", 1, "zh", "en", 320),
     "translate_zh_en_doc": ("translation_paragraphs", "paragraph_id", "zh", "en", 1, "zh", "en", 768),
     "translate_en_zh": ("translation", "segment_id", "en", "zh", 1, "en", "zh", 320),

@@ -20,7 +20,7 @@ def test_fixture_dataset_is_read_by_load_items(tmp_path):
 def test_fixture_folder_follows_the_contract(tmp_path):
     run = load_run(write_run(tmp_path, "tiny", standard_models()))
     assert run.tasks == ("summarize_zh", "translate_zh_en")
-    assert run.models["human"].role == "ceiling"
+    assert run.models["human"].role == "agreement"
     assert run.models_for("translate_zh_en") == ("alpha", "beta", "lead-1")
     assert run.item_ids("alpha", "summarize_zh") == tuple(task_items("summarize_zh")[0])
     assert run.scores_for("alpha", "summarize_zh")["rougeL"].value == pytest.approx(100.0)

@@ -76,27 +76,50 @@ def test_golden_tables_rank_as_the_data_supports(board):
     ranks = {r.label: (r.rank, r.role) for r in zh.rows}
     # alpha (tiny) repeats reference A, alpha (tiny-b) reference B: both score 100 and share the band.
     assert ranks == {
-        "human": (None, "ceiling"),
+        "human": (None, "agreement"),
         "alpha (tiny)": (1, "model"),
         "alpha (tiny-b)": (1, "model"),
         "beta": (3, "model"),
         "gamma": (4, "model"),
         "lead-1": (5, "baseline"),
     }
-    assert [r.role for r in zh.rows] == ["ceiling", "model", "model", "model", "model", "baseline"]
+    assert [r.role for r in zh.rows] == ["agreement", "model", "model", "model", "model", "baseline"]
     assert [s.run for s in zh.sources] == ["tiny", "tiny-b"]
     # translation: alpha and beta differ by noise (each drops a word on every other item) → one band
     assert {r.label: r.rank for r in en.rows} == {"beta": 1, "alpha": 1, "lead-1": 3}
     lead = next(r for r in zh.rows if r.label == "lead-1")
     assert (lead.truncated_share, lead.max_tokens_share, lead.off_target_share) == (pytest.approx(2 / 6), 0.0, 0.0)
     assert next(r for r in zh.rows if r.label == "beta").max_tokens_share == 1.0
-    assert any("ceiling row 'human'" in n for n in zh.notes)
+    assert any("agreement row 'human'" in n for n in zh.notes)
     # Who wrote and reviewed the references, from the runs' reference_provenance.
     assert zh.references == ("A: AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 (1 of 2); "
                              "AI-written (Claude), not reviewed (1 of 2); B: human-written (Li Lei), not reviewed")
     assert en.references == "AI-written (Claude), not reviewed"
     assert zh.notes[0] == f"References: {zh.references}."
-    assert next(r for r in zh.rows if r.role == "ceiling").role == "ceiling"
+    assert next(r for r in zh.rows if r.label == "human").role == "agreement"
+
+
+@pytest.mark.parametrize(
+    ("table", "label", "next_ranked", "mde"),
+    [  # the main metric's MDE of each adjacent-rank pair (seed 0, 1000 resamples)
+        ("summarize_zh", "human", None, None),  # the agreement row is not ranked
+        ("summarize_zh", "alpha (tiny)", "alpha (tiny-b)", None),  # both 100 on every item: no spread
+        ("summarize_zh", "alpha (tiny-b)", "beta", 0.8152),
+        ("summarize_zh", "beta", "gamma", 5.4059),
+        ("summarize_zh", "gamma", "lead-1", 3.8029),
+        ("summarize_zh", "lead-1", None, None),  # ranked last
+        ("translate_zh_en", "beta", "alpha", 17.5099),  # 8 items of corpus chrF++
+        ("translate_zh_en", "alpha", "lead-1", 12.3482),
+    ],
+)
+def test_each_row_has_the_mde_against_the_next_ranked_row(board, table, label, next_ranked, mde):
+    from harness.report.leaderboard_writers import mde_text
+
+    row = next(r for t in board.tables if t.id == table for r in t.rows if r.label == label)
+    assert row.next_ranked == next_ranked
+    assert row.mde_vs_next == (None if mde is None else pytest.approx(mde, abs=1e-4))
+    shown = "—" if next_ranked is None else f"{'—' if mde is None else f'{mde:.1f}'} vs {next_ranked}"
+    assert mde_text(row) == shown
 
 
 def test_runs_without_reference_provenance_say_so(tmp_path):
@@ -112,7 +135,7 @@ def test_runs_without_reference_provenance_say_so(tmp_path):
     assert "reference provenance not recorded" in to_csv(board).splitlines()[1]
     assert to_dict(board)["tables"][0]["references"] == "reference provenance not recorded"
     assert "References: reference provenance not recorded." in render_page(board, load_runs([tmp_path]), items_for)
-    assert "human" not in to_markdown(board).replace("'human'", "").replace("*human*", "")  # the ceiling's name
+    assert "human" not in to_markdown(board).replace("'human'", "").replace("*human*", "")  # the agreement row's name
 
 
 def test_csv_and_json_agree_with_the_tables(board):
@@ -398,7 +421,7 @@ def test_leaderboard_of_a_real_run(tmp_path, run_cli, capsys):
     assert list(tables) == ["summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"]
     zh = tables["summarize_zh"]
     assert [(r["label"], r["role"], r["rank"]) for r in zh["rows"]] == [
-        ("reference-B", "ceiling", None),
+        ("reference-B", "agreement", None),
         ("lead-3", "baseline", 1),
         ("lead-120c", "baseline", 1),  # five documents cannot separate them (AR: p ≥ 2/2^5)
     ]

@@ -108,7 +108,7 @@ CASES = [
     ("manifest metrics not a list", _edit_manifest(_set("bleu", "tasks", "translate_en_zh", "metrics")), ALL,
      "manifest.json", "'tasks.translate_en_zh.metrics' has the wrong type"),
     ("manifest bad role", _edit_manifest(_set("champion", "models", "copy", "role")), ALL, "manifest.json",
-     "models.copy.role is 'champion', expected one of model, baseline, ceiling"),
+     "models.copy.role is 'champion', expected one of model, baseline, agreement"),
     ("manifest models a list", _edit_manifest(_set([], "models")), ALL, "manifest.json",
      "'models' has the wrong type (a list, expected an object)"),
     ("manifest unknown schema_version", _edit_manifest(_set(99, "schema_version")), ALL, "manifest.json",
@@ -196,6 +196,37 @@ def test_runs_written_before_schema_version_still_load(smoke, run_cli, tmp_path)
         assert after[name] == (smoke / name).read_bytes()
     code, _, stderr = run_cli("compare", str(smoke), str(old), "--gate", "--dataset", str(ROOT / "data"))
     assert (code, stderr) == (0, "")
+
+
+def test_runs_that_call_the_agreement_row_ceiling_still_load(smoke, run_cli, tmp_path):
+    """Folders written before the rename say role "ceiling" for the reference-agreement row: read
+    as "agreement" by rescore, the leaderboard and compare, which show the new name."""
+    from harness.record import read_manifest
+
+    old = tmp_path / "old"
+    shutil.copytree(smoke, old)
+    doc = _json(old, "manifest.json")
+    assert doc["models"]["reference-B"]["role"] == "agreement"
+    doc["models"]["reference-B"]["role"] = "ceiling"
+    _put(old, "manifest.json", doc)
+    assert read_manifest(old).models["reference-B"].role == "agreement"
+    code, _, stderr = run_cli("rescore", str(old))
+    assert (code, stderr) == (0, ""), stderr
+    for name in ("results.md", "results.csv"):
+        assert (old / name).read_bytes() == (smoke / name).read_bytes()
+    assert "summarize_zh,reference-B,agreement," in (old / "results.csv").read_text(encoding="utf-8")
+    code, _, stderr = run_cli("leaderboard", str(old), "--out", str(tmp_path / "site"))
+    assert (code, stderr) == (0, "")
+    board = json.loads((tmp_path / "site" / "leaderboard.json").read_text(encoding="utf-8"))
+    roles = {(t["task"], r["label"]): r["role"] for t in board["tables"] for r in t["rows"]}
+    assert roles[("summarize_zh", "reference-B")] == "agreement"
+    assert "ceiling" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").iterdir())
+    code, out, stderr = run_cli("compare", str(smoke), str(old), "--gate", "--dataset", str(ROOT / "data"),
+                                "--out", str(tmp_path / "report"))
+    assert (code, stderr) == (0, "")
+    compared = json.loads((tmp_path / "report" / "compare.json").read_text(encoding="utf-8"))["comparisons"]
+    assert "reference-B" not in {c["model"] for c in compared}  # the agreement row is never compared
+    assert "ceiling" not in out
 
 
 def test_optional_and_extra_fields_are_kept(tmp_path, smoke):

@@ -74,7 +74,7 @@ def test_sheet_has_one_row_per_summary_and_segment(tree, run_cli, documents):
     assert seg["source"] == next(s.zh for s in doc.segments if s.id == "004-p06-s01")
     assert seg["source_sha256"] == hashlib.sha256(seg["source"].encode()).hexdigest()
     assert seg["reference"].startswith("ChatGPT's development went through 3 stages. Earlier")
-    assert (seg["file"], seg["file_version"]) == ("translations/en/004.jsonl", "2")
+    assert (seg["file"], seg["file_version"]) == ("translations/en/004.jsonl", "3")
     assert rows[0]["source"] == doc.text and rows[0]["file"] == "summaries/zh/004.yaml"
     assert all(r["verdict"] == r["correction"] == r["comment"] == "" for r in rows)
 
@@ -107,29 +107,32 @@ def test_round_trip_applies_corrections_and_signs_off(tree, run_cli):
                                 *_args(tree), "--data", str(tree / "data"))
     assert code == 0 and err == "", err
     assert stdout.startswith(f"applied {out}: document 004, 117 ok, 1 corrected, reviewed by Wang Fang (human) on "
-                             "2026-12-10; summaries/zh/004.yaml → version 3")
+                             "2026-12-10; summaries/zh/004.yaml → version 4")
 
     refs = tree / "references"
     entry = next(json.loads(x) for x in (refs / "translations/en/004.jsonl").read_text(encoding="utf-8").splitlines()
                  if json.loads(x)["segment_id"] == FIXED)
     assert entry["en"] == corrected
     meta = yaml.safe_load((refs / "translations/en/004.meta.yaml").read_text(encoding="utf-8"))
-    assert meta["version"] == 3 and meta["reviewed_by"] == {"name": "Wang Fang", "kind": "human"}
+    assert meta["version"] == 4 and meta["reviewed_by"] == {"name": "Wang Fang", "kind": "human"}
     assert meta["reviewed_on"] == "2026-12-10" and meta["written_by"]["kind"] == "ai-model"
     (review,) = meta["review_history"]
-    assert review["version"] == 3 and review["sheet_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert review["version"] == 4 and review["sheet_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert len(review["items"]) == 114 and {"id": "004-p01-s01", "verdict": "ok"} in review["items"]
     assert {"id": FIXED, "verdict": "fix", "comment": "plainer", "previous": previous} in review["items"]
     summary = yaml.safe_load((refs / "summaries/zh/004.yaml").read_text(encoding="utf-8"))
-    assert summary["version"] == 3 and [i["verdict"] for i in summary["review_history"][0]["items"]] == ["ok", "ok"]
+    assert summary["version"] == 4 and [i["verdict"] for i in summary["review_history"][0]["items"]] == ["ok", "ok"]
     other = yaml.safe_load((refs / "summaries/zh/003.yaml").read_text(encoding="utf-8"))
     assert other["version"] == 2 and other["reviewed_by"] is None  # other documents untouched
 
     # The rebuilt dataset and every label follow, with no hand edit.
     card = (tree / "data" / "README.md").read_text(encoding="utf-8")
-    assert ("| `translations/en/004.jsonl` | 3 | 1.1 | Claude [8] | 2026-11-25 | Wang Fang [5] | 2026-12-10 "
-            "| AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10 |") in card
-    assert card.count("| not yet reviewed |") == 12
+    row = re.search(r"^\| `translations/en/004\.jsonl` \| 4 \| 1\.1 \| Claude \[(\d+)\] \| 2026-11-25 \| Wang Fang \[(\d+)\] "
+                    r"\| 2026-12-10 \| AI-written \(Claude\), reviewed by Wang Fang \(human\), 2026-12-10 \|$", card, re.M)
+    assert row, "the signed-off translation's row"
+    notes = dict(re.findall(r"^(\d+)\. (.*)$", card, re.M))  # the numbered writers' and reviewers' notes
+    assert notes[row.group(2)].startswith("Wang Fang (human)") and notes[row.group(1)].startswith("Claude (AI model)")
+    assert card.count("| not yet reviewed |") == 22  # 25 files, the document's 3 signed off
     assert "114 items (113 ok, 1 corrected" in card
     manifest = json.loads((tree / "data" / "MANIFEST.json").read_text())
     labels = manifest["reference_provenance"]["labels"]
@@ -140,15 +143,15 @@ def test_round_trip_applies_corrections_and_signs_off(tree, run_cli):
     table = pq.read_table(tree / "data" / "translation.parquet").to_pylist()
     assert next(r["en"] for r in table if r["segment_id"] == FIXED) == corrected
     code, stdout, _ = run_cli("refs", "check", *_args(tree))
-    assert code == 0 and "3 of 15 files reviewed" in stdout
-    assert "translations/en/004.jsonl (version 3): AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10" in stdout
+    assert code == 0 and "3 of 25 files reviewed" in stdout  # the sheet covers the article summaries and the translation
+    assert "translations/en/004.jsonl (version 4): AI-written (Claude), reviewed by Wang Fang (human), 2026-12-10" in stdout
 
     # The same sheet again is for an old version: refused, nothing written.
     before = _snapshot(tree)
     code, stdout, err = run_cli("refs", "apply", str(out), "--reviewer", "Wang Fang", *_args(tree),
                                 "--data", str(tree / "data"))
     assert code == 2 and stdout == "" and err.count("\n") == 1
-    assert "the sheet is for version 2 of summaries/zh/004.yaml, which is now at version 3" in err
+    assert "the sheet is for version 3 of summaries/zh/004.yaml, which is now at version 4" in err
     assert _snapshot(tree) == before
 
 
@@ -180,9 +183,9 @@ BROKEN = {
                                "row 10 (id 004-p03-s01): verdict 'fix' without a correction"),
     "fix-equal-to-reference": (lambda rows: _set(rows, "004/zh/A", verdict="fix", correction=rows[0]["reference"]),
                                "row 2 (id 004/zh/A): the correction equals the reference; use verdict 'ok'"),
-    "other-version": (lambda rows: _set(rows, "004-p03-s01", file_version="3"),
-                      "row 10 (id 004-p03-s01): the sheet is for version 3 of translations/en/004.jsonl, which is "
-                      "now at version 2"),
+    "other-version": (lambda rows: _set(rows, "004-p03-s01", file_version="2"),
+                      "row 10 (id 004-p03-s01): the sheet is for version 2 of translations/en/004.jsonl, which is "
+                      "now at version 3"),
     "wrong-file": (lambda rows: _set(rows, "004/en/A", file="summaries/zh/004.yaml"),
                    "row 4 (id 004/en/A): file 'summaries/zh/004.yaml' is not the file of this id"),
     # Valid sheet, but the correction breaks a guideline rule: the build refuses it, nothing written.

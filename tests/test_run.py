@@ -52,7 +52,7 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
     assert manifest["dataset"]["manifest_sha256"] == __import__("hashlib").sha256(
         (root / "data" / "MANIFEST.json").read_bytes()).hexdigest()
     assert {m: v["role"] for m, v in manifest["models"].items()} == {
-        "lead-3": "baseline", "lead-120c": "baseline", "copy": "baseline", "reference-B": "ceiling"}
+        "lead-3": "baseline", "lead-120c": "baseline", "copy": "baseline", "reference-B": "agreement"}
     assert manifest["models"]["lead-3"]["identity"] == {"engine": "baseline", "kind": "lead", "n": 3, "unit": "sentences"}
     assert {t: v["n_items"] for t, v in manifest["tasks"].items()} == {
         "summarize_zh": 5, "summarize_en": 5, "translate_zh_en": 20, "translate_zh_en_doc": 10, "translate_en_zh": 20}
@@ -92,8 +92,38 @@ def test_smoke_run_writes_the_documented_folder(smoke, root):
     assert manifest["reference_provenance"] == dataset_manifest.get("reference_provenance")
     csv_lines = (folder / "results.csv").read_text().splitlines()
     assert csv_lines[0].startswith("task,model,role,n,rouge1,rouge1_ci_low,rouge1_ci_high") and len(csv_lines) == 8
-    assert proc.stdout.count("(baseline)") == 3 and proc.stdout.count("(ceiling)") == 1
+    assert proc.stdout.count("(baseline)") == 3 and proc.stdout.count("(agreement)") == 1
     assert not list(folder.parent.glob(".smoke.tmp-*"))
+
+
+@pytest.mark.parametrize(
+    ("task", "line"),
+    [
+        ("summarize_zh", "MDE (rougeL, n = 5): {mde:.2f} points: the smallest rougeL difference a paired test at α = 0.05 "
+                         "detects with 80 % power on these items, for the two best rows, lead-3 vs lead-120c, from their "
+                         "per-item differences."),
+        # reference-B (the agreement row) is not a system; copy alone: no pair
+        ("summarize_en", "MDE: — (fewer than two systems scored on the same items: no pair to compare)."),
+        ("translate_en_zh", "MDE: — (fewer than two systems scored on the same items: no pair to compare)."),
+    ],
+)
+def test_results_md_shows_the_mde_of_the_two_best_rows(smoke, root, task, line):
+    """results.md's power line under each task's table: the MDE of the two best rows on the main metric,
+    as `harness compare` computes it from their stored outputs (same seed, same number)."""
+    from harness.score import compare
+    from harness.tasks import load_items
+
+    folder, _ = smoke
+    md = (folder / "results.md").read_text()
+    section = md.split(f"\n## {task}: ", 1)[1].split("\n## ", 1)[0]
+    if "{mde" in line:
+        refs = {i.id: list(i.references) for i in load_items(task, root / "data")}
+        best, second = (lines(folder / "predictions" / m / f"{task}.jsonl") for m in ("lead-3", "lead-120c"))
+        (c,) = compare(task, [p["output"] for p in best], [p["output"] for p in second], [refs[p["id"]] for p in best],
+                       ["rougeL"], seed=0)
+        assert c.mde > 5
+        line = line.format(mde=c.mde)
+    assert [x for x in section.splitlines() if x.startswith("MDE")] == [line]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +147,7 @@ def test_lead_baseline(doc, n, unit, expected):
     assert backend.output(Rendered(request, "", 0, False)) == expected
 
 
-def test_ceiling_is_reference_b(smoke):
+def test_agreement_row_is_reference_b(smoke):
     from harness.tasks import load_items
 
     folder, _ = smoke
@@ -457,8 +487,8 @@ def test_tables_label_the_references_from_their_provenance(smoke):
     assert (f"- reference-B is the reference agreement (B vs A): reference B scored against reference A alone ({zh}); "
             "every other row is scored against all references.") in md
     rows = list(csv.DictReader(io.StringIO(render_csv(manifest, scores))))
-    ceiling = next(r for r in rows if r["model"] == "reference-B" and r["task"] == "summarize_zh")
-    assert ceiling["references"] == f"reference agreement (B vs A): {zh}" and ceiling["role"] == "ceiling"
+    agreement = next(r for r in rows if r["model"] == "reference-B" and r["task"] == "summarize_zh")
+    assert agreement["references"] == f"reference agreement (B vs A): {zh}" and agreement["role"] == "agreement"
     assert next(r for r in rows if r["model"] == "lead-3")["references"] == zh
 
     manifest = manifest.model_copy(update={"reference_provenance": None})  # a run written before the field existed

@@ -70,7 +70,10 @@ def test_comparison_fields(systems):
         assert c.ci_low <= c.delta <= c.ci_high
         assert 0 < c.p_bootstrap <= 1 and 0 < c.p_ar <= 1
         assert c.signature.endswith("|seed:0|bs:200|ar:500")
-        assert set(c.to_dict()) == {"metric", "value_a", "value_b", "delta", "ci_low", "ci_high", "p_bootstrap", "p_ar", "signature", "n"}
+        assert set(c.to_dict()) == {"metric", "value_a", "value_b", "delta", "ci_low", "ci_high", "p_bootstrap", "p_ar", "signature",
+                                    "n", "se", "mde"}
+        # n = 120: MDE = (t[.975, 119] + t[.8, 119]) · SE = (1.9801 + 0.8446) · SE
+        assert c.mde == pytest.approx(2.8247 * c.se, rel=1e-4) and c.se > 0
 
 
 def test_system_against_itself_is_not_significant(systems):
@@ -158,7 +161,8 @@ def test_ci_contains_point_estimate_and_is_seeded(systems):
 
 
 def test_defaults_and_names():
-    assert list(TASKS) == ["summarize_zh", "summarize_en", "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"]
+    assert list(TASKS) == ["summarize_zh", "summarize_en", "summarize_passage_zh", "summarize_passage_en",
+                           "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"]
     assert TASKS["summarize_zh"].metrics == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
     assert TASKS["translate_en_zh"].metrics == ["bleu", "chrf++"]
     assert set(METRIC_NAMES) == set(ALL_ZH) | {"bertscore", "comet"}  # the neural metrics: tests/test_bertscore.py, test_comet.py

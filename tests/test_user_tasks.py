@@ -258,7 +258,7 @@ def test_shots_and_baselines_on_a_dataset_without_documents(tmp_path, run_cli, m
     monkeypatch.chdir(tmp_path)
     _write(tmp_path / "pairs.csv", [{k: v for k, v in p.items() if k != "doc"} for p in PAIRS])
     models = [{"name": "lead", "backend": "baseline", "kind": "lead", "n": 1},
-              {"name": "ceiling", "backend": "baseline", "kind": "reference"}]
+              {"name": "agreement", "backend": "baseline", "kind": "reference"}]
     config = _config(tmp_path, {"dataset": "pairs.csv"}, models, shots=2)
     code, out, err = run_cli("run", str(config), "--results", "results", "--quiet")
     assert (code, err) == (0, "")
@@ -271,18 +271,18 @@ def test_shots_and_baselines_on_a_dataset_without_documents(tmp_path, run_cli, m
     assert all(item not in {by_source[s] for s, _ in shots[item]} for item in shots)  # never the item itself
     assert {len(v) for v in shots.values()} == {2}
     scores = json.loads((tmp_path / "results" / "user" / "scores.json").read_text())["scores"]
-    ceiling = next(s for s in scores if s["model"] == "ceiling" and s["metric"] == "chrf++")
-    assert ceiling["signature"].startswith("chrf++|nrefs:1|")  # reference B against A alone
+    agreement = next(s for s in scores if s["model"] == "agreement" and s["metric"] == "chrf++")
+    assert agreement["signature"].startswith("chrf++|nrefs:1|")  # reference B against A alone
 
 
-def test_the_ceiling_is_skipped_for_one_reference(tmp_path, run_cli, monkeypatch):
+def test_the_agreement_row_is_skipped_for_one_reference(tmp_path, run_cli, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _write(tmp_path / "pairs.jsonl", PAIRS)
     models = [{"name": "copy", "backend": "baseline", "kind": "copy"},
-              {"name": "ceiling", "backend": "baseline", "kind": "reference"}]
+              {"name": "agreement", "backend": "baseline", "kind": "reference"}]
     config = _config(tmp_path, {"dataset": "pairs.jsonl", "references": ["en"]}, models)
     code, out, err = run_cli("run", str(config), "--results", "results", "--quiet")
-    assert code == 2 and "model 'ceiling' has no task it can run" in err
+    assert code == 2 and "model 'agreement' has no task it can run" in err
 
 
 # --- bad datasets: one line, exit 2, the config key and the dataset file ------------------------

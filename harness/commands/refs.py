@@ -53,11 +53,15 @@ def refs_check(
     summaries = {"zh": 0, "en": 0}
     for (_, language), f in refs.summaries.items():
         summaries[language] += len(f.summaries)
-    files = [*refs.summaries.values(), *refs.translations.values()]
+    passage_summaries = {"zh": 0, "en": 0}
+    for (_, language), f in refs.passages.items():
+        passage_summaries[language] += sum(len(s) for s in f.passages.values())
+    files = [*refs.summaries.values(), *refs.passages.values(), *refs.translations.values()]
     reviewed = sum(1 for f in files if f.provenance.reviewed_by)
     typer.echo(
         f"OK: {len(docs)} documents, {segments} segments translated, "
         f"{summaries['zh']} zh + {summaries['en']} en summaries, "
+        f"{passage_summaries['zh']} zh + {passage_summaries['en']} en passage summaries, "
         f"{len(refs.number_exceptions)} number exceptions, guideline {refs.guideline_version}, "
         f"{reviewed} of {len(files)} files reviewed"
     )
@@ -65,11 +69,14 @@ def refs_check(
         p = f.provenance
         labels = collapse([label(w, p.reviewed_by, p.reviewed_on) for w in p.written_by])
         typer.echo(f"{f.path.relative_to(references).as_posix()} (version {p.version}): {labels}")
-    rows = independence(docs, refs, reference_agreement(docs, refs))
-    for line in independence_lines(rows):
+    agreement = reference_agreement(docs, refs)
+    rows = independence(docs, refs, agreement)
+    passage_rows = independence(docs, refs, agreement, "passages")
+    for line in [*independence_lines(rows), *independence_lines(passage_rows, "passages")]:
         typer.echo(line)
-    if targets and not all(r.met for r in rows):
-        missed = ", ".join(r.language for r in rows if not r.met)
+    missed = [r.language for r in rows if not r.met] + [f"{r.language} passages" for r in passage_rows if not r.met]
+    if targets and missed:
+        missed = ", ".join(missed)
         raise HarnessError(f"{references}: summaries A and B miss the independence targets ({missed}; see above)")
 
 

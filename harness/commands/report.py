@@ -101,7 +101,7 @@ def compare(
 ) -> None:
     """Compare run B against run A on the same items: B − A with 95 % CI and paired p-values.
 
-    Prints a Markdown report meant as a pull-request comment: a verdict line, then a table with ▲/▼ where the change is significant.
+    Prints a Markdown report meant as a pull-request comment: a verdict line, then a table with ▲/▼ where the change is significant, the minimum detectable difference (MDE, 80 % power) of each comparison, and for BLEU, chrF/chrF++ and COMET the estimated accuracy of the delta (Kocmi et al. 2024). Where --max-drop is below the MDE the report says the gate is underpowered.
 
     Exit codes: 0 ok, 1 the --gate failed, 2 bad input (e.g. different dataset versions, or different item sets without --intersect).
 

@@ -15,6 +15,7 @@ from harness import __version__
 from harness.data.card import AgreementRow, render_card
 from harness.data.card_references import reference_provenance
 from harness.data.clean import Document
+from harness.data.passages import document_passages
 from harness.data.reference_checks import load_and_validate
 from harness.data.references import References
 from harness.data.seeds import load_documents
@@ -106,6 +107,25 @@ def translation_paragraph_rows(docs: Iterable[Document], refs: References) -> li
     ]
 
 
+def passage_rows(docs: Iterable[Document], refs: References) -> list[dict]:
+    """The passage summarisation config: each passage with its two summaries per language."""
+    return [
+        {
+            "passage_id": p.id,
+            "doc_id": d.id,
+            "paragraph_ids": list(p.paragraph_ids),
+            "segment_ids": list(p.segment_ids),
+            "script": d.script,
+            "text": p.text,
+            "text_simplified": p.text_simplified,
+            "passage_summaries_zh": refs.passages[d.id, "zh"].texts(p.id),
+            "passage_summaries_en": refs.passages[d.id, "en"].texts(p.id),
+        }
+        for d in docs
+        for p in document_passages(d)
+    ]
+
+
 def write_parquet(rows: list[dict], path: Path, schema) -> None:
     import pyarrow as pa  # heavy: only a build writes parquet
     import pyarrow.parquet as pq  # heavy: as pyarrow
@@ -141,6 +161,11 @@ def schemas():
             [("paragraph_id", string), ("doc_id", string), ("segment_ids", strings), ("zh", string),
              ("zh_simplified", string), ("en", string)]
         ),
+        "passages": pa.schema(
+            [("passage_id", string), ("doc_id", string), ("paragraph_ids", strings), ("segment_ids", strings),
+             ("script", string), ("text", string), ("text_simplified", string),
+             ("passage_summaries_zh", strings), ("passage_summaries_en", strings)]
+        ),
     }
 
 
@@ -149,6 +174,7 @@ def reference_digests(refs: References) -> dict[str, str]:
     folder = refs.folder
     paths = [folder / "GUIDELINES.md", folder / "number_exceptions.yaml",
              *(f.path for f in refs.summaries.values()),
+             *(f.path for f in refs.passages.values()),
              *(p for t in refs.translations.values() for p in (t.path, t.meta_path))]
     return {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(paths)}
 
@@ -218,6 +244,7 @@ def build_dataset(seeds_dir: Path, out_dir: Path, references_dir: Path | None = 
         "summarization": summarization_rows(docs, refs),
         "translation": translation_rows(docs, refs),
         "translation_paragraphs": translation_paragraph_rows(docs, refs),
+        "passages": passage_rows(docs, refs),
     }
     built_with = versions()
     card = render_card(docs, refs, agreement(docs, refs), {k: len(v) for k, v in tables.items()})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.data.card_references import reference_provenance, references_section
 from harness.data.clean import Document
-from harness.data.provenance import CEILING_NAME, column_label
+from harness.data.provenance import AGREEMENT_NAME, column_label
 from harness.data.references import References
 from harness.safe_yaml import safe_load
 
@@ -23,6 +23,7 @@ CONFIG_FILES = {
     "summarization": "summarization.parquet",
     "translation": "translation.parquet",
     "translation_paragraphs": "translation_paragraphs.parquet",
+    "passages": "passages.parquet",
 }
 
 
@@ -56,9 +57,11 @@ class AgreementRow:
     ci_high: float
     b_vs_a: float
     signature: str
+    scope: str = "articles"  # or "passages": the passage summaries (GUIDELINES §1.1)
 
 
 def _agreement_section(rows: list[AgreementRow], n_docs: int, record: dict) -> str:
+    rows = [r for r in rows if r.scope == "articles"]
     table = ["| language | metric | A vs B | 95 % CI | B vs A | signature |", "|---|---|---|---|---|---|"]
     escaped = [r.signature.replace("|", "\\|") for r in rows]  # a bare | would end the table cell
     table += [
@@ -66,7 +69,7 @@ def _agreement_section(rows: list[AgreementRow], n_docs: int, record: dict) -> s
         for r, sig in zip(rows, escaped)
     ]
     writers = "\n".join(f"- {language}: {column_label(record, f'summaries_{language}')}" for language in ("zh", "en"))
-    return f"""### {CEILING_NAME[0].upper() + CEILING_NAME[1:]}: the `ceiling` row
+    return f"""### {AGREEMENT_NAME[0].upper() + AGREEMENT_NAME[1:]}: the `agreement` row
 
 Each reference summary scored against the other one of the same language (`harness.score.score`, the
 tasks' default ROUGE, F-measure, mean over the {n_docs} documents; 95 % percentile bootstrap CI over
@@ -142,7 +145,7 @@ class Independence:
     language: str
     rouge2: float  # mean A-vs-B ROUGE-2 F over the documents
     signature: str
-    spans: tuple[tuple[str, int, str], ...]  # (doc_id, length, span) per document
+    spans: tuple[tuple[str, int, str], ...]  # (doc_id or passage_id, length, span) per item
 
     @property
     def longest(self) -> int:
@@ -154,31 +157,35 @@ class Independence:
         return round(self.rouge2, 2) <= figures.target_rouge2 and self.longest <= figures.target_span
 
 
-def independence(docs: list[Document], refs: References, agreement: list[AgreementRow]) -> list[Independence]:
-    """A-vs-B ROUGE-2 (from the agreement rows) and the longest shared span per document."""
+def independence(docs: list[Document], refs: References, agreement: list[AgreementRow],
+                 scope: str = "articles") -> list[Independence]:
+    """A-vs-B ROUGE-2 (from the agreement rows) and the longest shared span per document (or per
+    passage, for the passage summaries)."""
     out = []
     for language in ("zh", "en"):
-        row = next(r for r in agreement if r.language == language and r.metric == "rouge2")
-        spans = []
-        for d in docs:
-            a, b = refs.summaries[d.id, language].texts()
-            n, span = longest_shared_span(a, b, language)
-            spans.append((d.id, n, span))
+        row = next(r for r in agreement if r.language == language and r.metric == "rouge2" and r.scope == scope)
+        if scope == "articles":
+            pairs = [(d.id, refs.summaries[d.id, language].texts()) for d in docs]
+        else:
+            pairs = [(pid, f.texts(pid)) for d in docs for f in [refs.passages[d.id, language]] for pid in f.passages]
+        spans = [(item, *longest_shared_span(a, b, language)) for item, (a, b) in pairs]
         out.append(Independence(language, row.a_vs_b, row.signature, tuple(spans)))
     return out
 
 
-def independence_lines(rows: list[Independence]) -> list[str]:
+def independence_lines(rows: list[Independence], scope: str = "articles") -> list[str]:
     """Plain-text figures and targets (printed by `harness refs check`)."""
     lines = []
     for r in rows:
         f = independence_figures()[r.language]
         rouge_max, span_max, old_rouge, old_spans = f.target_rouge2, f.target_span, f.before_rouge2, f.before_spans
         worst = max(r.spans, key=lambda s: s[1])
+        before = (f", before the rewrite {old_rouge}", f", before {old_spans}") if scope == "articles" else ("", "")
         lines.append(
-            f"independence {r.language}: mean A-vs-B ROUGE-2 {r.rouge2:.2f} (target ≤ {rouge_max:g}, before the "
-            f"rewrite {old_rouge}); longest shared span {r.longest} {SPAN_UNIT[r.language]} ({worst[0]}: "
-            f"'{worst[2]}'; target ≤ {span_max}, before {old_spans}): {'met' if r.met else 'NOT MET'}"
+            f"independence {r.language}{' passages' if scope == 'passages' else ''}: mean A-vs-B ROUGE-2 "
+            f"{r.rouge2:.2f} (target ≤ {rouge_max:g}{before[0]}); longest shared span {r.longest} "
+            f"{SPAN_UNIT[r.language]} ({worst[0]}: '{worst[2]}'; target ≤ {span_max}{before[1]}): "
+            f"{'met' if r.met else 'NOT MET'}"
         )
     return lines
 
@@ -216,6 +223,32 @@ per document {measured} on those texts).
 Longest shared spans:
 
 {spans}
+"""
+
+
+def _passage_independence_section(rows: list[Independence], agreement: list[AgreementRow], n_passages: int) -> str:
+    table = ["| language | mean A-vs-B ROUGE-2 | target | longest shared span | in | target | targets |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f = independence_figures()[r.language]
+        worst = max(r.spans, key=lambda s: s[1])
+        table.append(f"| {r.language} | {r.rouge2:.2f} | ≤ {f.target_rouge2:g} | {r.longest} {SPAN_UNIT[r.language]} "
+                     f"| {worst[0]}: {worst[2]} | ≤ {f.target_span} | {'met' if r.met else '**not met**'} |")
+    scores = ["| language | metric | A vs B | 95 % CI | B vs A |", "|---|---|---|---|---|"]
+    scores += [f"| {a.language} | {a.metric} | {a.a_vs_b:.2f} | {a.ci_low:.2f}–{a.ci_high:.2f} | {a.b_vs_a:.2f} |"
+               for a in agreement if a.scope == "passages"]
+    return f"""### Passage summaries: independence and agreement of A and B
+
+The passage summaries (GUIDELINES §1.1) measured as the article summaries above, over the
+{n_passages} passages: mean A-vs-B ROUGE-2 with the same targets, and the longest span A and B
+share in a passage (names and titles not excepted).
+
+{chr(10).join(table)}
+
+Each passage summary scored against the other one of its language (the tasks' default ROUGE, mean
+over the passages, 95 % bootstrap CI, seed 0): the agreement row of the passage tasks.
+
+{chr(10).join(scores)}
 """
 
 
@@ -271,6 +304,13 @@ pairs = load_dataset("data", "translation", split="test")
 - `translation_paragraphs`: one row per paragraph, for document-level translation:
   `paragraph_id` (`000-p03`), `doc_id`, `segment_ids`, `zh` and `zh_simplified` (the segments
   concatenated: the paragraph's line of `text`), `en` (the segments' English joined by one space).
+- `passages`: one row per passage, for passage summarisation: `passage_id` (`000-p07-p11`: the
+  document and its first and last paragraph), `doc_id`, `paragraph_ids`, `segment_ids`, `script`,
+  `text` and `text_simplified` (the paragraphs joined by `\\n`), `passage_summaries_zh` and
+  `passage_summaries_en` (the reference summaries `[A, B]`, GUIDELINES §1.1). Each article is cut
+  into runs of whole paragraphs of roughly 400–900 characters by the rule of
+  `harness/data/passages.py` (a section heading starts a new section, a question in an interview
+  is never cut from its answer, no passage crosses a section, the cuts as even as possible).
 
 ## Documents
 
@@ -295,6 +335,7 @@ closing quotation marks that directly follow it, except inside a quotation that 
 {references_section(refs, record)}
 {_independence_section(independence(docs, refs, agreement))}
 {_agreement_section(agreement, len(docs), record)}
+{_passage_independence_section(independence(docs, refs, agreement, "passages"), agreement, configs["passages"])}
 ## Sources and licence
 
 The articles are Chinese news and opinion pieces published online in 2023–2024; copyright

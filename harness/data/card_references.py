@@ -12,8 +12,12 @@ from harness.data.references import References
 
 
 def _files(refs: References) -> list:
-    """Summary files (zh first) then translation files, each in document order."""
-    return [*(refs.summaries[k] for k in sorted(refs.summaries, key=lambda k: (k[1] != "zh", k[0]))),
+    """Summary files, passage summary files (zh first), then translation files, in document order."""
+    def zh_first(k):
+        return k[1] != "zh", k[0]
+
+    return [*(refs.summaries[k] for k in sorted(refs.summaries, key=zh_first)),
+            *(refs.passages[k] for k in sorted(refs.passages, key=zh_first)),
             *(refs.translations[k] for k in sorted(refs.translations))]
 
 
@@ -43,15 +47,23 @@ def _provenance_table(refs: References) -> tuple[str, str]:
 
 
 def _review_history(refs: References) -> str:
-    """One line per applied review sheet: file, version it produced, reviewer, date, verdicts."""
-    lines = []
+    """One line per applied review sheet (file, version it produced, reviewer, date, verdicts), then
+    one per text corrected by hand without a sheet (file, version, who, date, item, why)."""
+    lines, corrections = [], []
     for f in _files(refs):
+        name = f.path.relative_to(refs.folder).as_posix()
         for r in f.provenance.history:
             fixes = sum(1 for i in r.items if i.verdict == "fix")
-            lines.append(f"- `{f.path.relative_to(refs.folder).as_posix()}` version {r.version}: reviewed by "
+            lines.append(f"- `{name}` version {r.version}: reviewed by "
                          f"{describe_agent(r.reviewed_by)} on {r.reviewed_on}, {len(r.items)} items "
                          f"({len(r.items) - fixes} ok, {fixes} corrected; sheet sha256 `{r.sheet_sha256[:12]}…`)")
-    return "\n".join(lines) if lines else "No review sheet has been applied yet."
+        corrections += [f"- `{name}` version {c.version}, {c.id}: corrected by {describe_agent(c.by)} on {c.date} "
+                        f"(no review sheet): {c.reason}" for c in f.provenance.corrections]
+    sheets = "\n".join(lines) if lines else "No review sheet has been applied yet."
+    if not corrections:
+        return sheets
+    return (f"{sheets}\n\nCorrections by hand (each file's `corrections`, with the text before; the file "
+            "stays not reviewed until a review sheet signs it off):\n\n" + "\n".join(corrections))
 
 
 def reference_provenance(refs: References) -> dict:
@@ -65,6 +77,16 @@ def reference_provenance(refs: References) -> dict:
             for s in sorted(f.summaries, key=lambda s: s.reference):
                 columns.setdefault(f"summaries_{language}", []).append(TextProvenance(
                     doc_id, s.reference, f.path.relative_to(refs.folder).as_posix(), p.version, s.written_by,
+                    p.reviewed_by, p.reviewed_on))
+    for language in ("zh", "en"):
+        for doc_id in sorted(d for d, lang in refs.passages if lang == language):
+            f = refs.passages[doc_id, language]
+            p = f.provenance
+            # One entry per file and reference: a writer writes all the passages of a file.
+            writers = {s.reference: s.written_by for summaries in f.passages.values() for s in summaries}
+            for reference in sorted(writers):
+                columns.setdefault(f"passage_summaries_{language}", []).append(TextProvenance(
+                    doc_id, reference, f.path.relative_to(refs.folder).as_posix(), p.version, writers[reference],
                     p.reviewed_by, p.reviewed_on))
     for doc_id in sorted(refs.translations):
         t = refs.translations[doc_id]
@@ -87,14 +109,20 @@ def _ratio_distribution(refs: References) -> str:
 
 
 def _writers_sentence(refs: References) -> str:
-    """Who wrote the texts, generated from `written_by`: 'Claude (AI model): 20 summaries, 511 segments'."""
+    """Who wrote the texts, generated from `written_by`: 'Claude (AI model): 20 summaries, 152 passage
+    summaries and the translation of 511 segments'."""
     counts: dict[str, list[int]] = {}
     for f in refs.summaries.values():
         for s in f.summaries:
-            counts.setdefault(describe_agent(s.written_by), [0, 0])[0] += 1
+            counts.setdefault(describe_agent(s.written_by), [0, 0, 0])[0] += 1
+    for f in refs.passages.values():
+        for summaries in f.passages.values():
+            for s in summaries:
+                counts.setdefault(describe_agent(s.written_by), [0, 0, 0])[1] += 1
     for t in refs.translations.values():
-        counts.setdefault(describe_agent(t.provenance.written_by[0]), [0, 0])[1] += len(t.entries)
-    return "; ".join(f"**{who}**: {n} summaries and the translation of {m} segments" for who, (n, m) in counts.items())
+        counts.setdefault(describe_agent(t.provenance.written_by[0]), [0, 0, 0])[2] += len(t.entries)
+    return "; ".join(f"**{who}**: {n} summaries, {k} passage summaries and the translation of {m} segments"
+                     for who, (n, k, m) in counts.items())
 
 
 def references_section(refs: References, record: dict) -> str:

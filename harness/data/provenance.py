@@ -8,7 +8,7 @@ is called "human" unless a human wrote or reviewed it (references/GUIDELINES.md 
 The provenance of a run's references travels as plain JSON: `harness data build` writes
 `reference_provenance` (``provenance_record``) into data/MANIFEST.json, `harness run` copies it
 into the run's manifest.json, and reports render it with ``task_references_label`` /
-``ceiling_label``. Runs written before that field existed render ``NOT_RECORDED``.
+``agreement_label``. Runs written before that field existed render ``NOT_RECORDED``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from harness.errors import HarnessError
 
 AGENT_KINDS = ("human", "ai-model")
 NOT_RECORDED = "reference provenance not recorded"
-# The role key stays `ceiling` in data files; this is what it is called wherever it is shown.
 USER_DATASET = "references from the task's own dataset (who wrote them is not recorded by the harness)"
-CEILING_NAME = "reference agreement (B vs A)"
+# The `agreement` role (reference B scored against A): what it is called wherever it is shown.
+AGREEMENT_NAME = "reference agreement (B vs A)"
 
 
 @dataclass(frozen=True)
@@ -163,9 +163,9 @@ def task_references_label(record: Mapping | None, column: str | None) -> str:
     return column_label(record, column)
 
 
-def ceiling_label(record: Mapping | None, column: str | None) -> str:
-    """'reference agreement (B vs A): A: AI-written (Claude), not reviewed; B: ...' for the ceiling row."""
-    return f"{CEILING_NAME}: {task_references_label(record, column)}"
+def agreement_label(record: Mapping | None, column: str | None) -> str:
+    """'reference agreement (B vs A): A: AI-written (Claude), not reviewed; B: ...' for the agreement row."""
+    return f"{AGREEMENT_NAME}: {task_references_label(record, column)}"
 
 
 def any_human(record: Mapping | None) -> bool:

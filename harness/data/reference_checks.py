@@ -10,12 +10,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.data.clean import Document, to_simplified
-from harness.data.numbers import missing_numbers
+from harness.data.numbers import SCALES_EN as SCALES
+from harness.data.numbers import missing_numbers, source_numbers, target_numbers
+from harness.data.passages import document_passages
 from harness.data.references import References, load_references
 from harness.errors import HarnessError
 
 # Guideline §1: every character counts for Chinese, whitespace-separated tokens for English.
 SUMMARY_LENGTH = {"zh": (120, 220), "en": (70, 130)}
+# Guideline §1.1: passage summaries, set from the passage lengths (300–920 characters).
+PASSAGE_SUMMARY_LENGTH = {"zh": (50, 110), "en": (30, 65)}
+# A number written in digits (an English one with its scale or range): what a summary may not invent.
+DIGITS_ZH = re.compile(r"\d[\d,]*(?:\.\d+)?(?:万亿|万|亿|萬億|萬|億)?")
+DIGITS_EN = re.compile(r"\d[\d,]*(?:\.\d+)?(?:\s*[–-]\s*\d[\d,]*(?:\.\d+)?)?"
+                       r"(?:[\s-]*(?:thousand|million|billion|trillion))?")
 SUMMARY_UNIT = {"zh": "characters", "en": "words"}
 
 # English/Chinese length ratio of a segment: len(en) / len(zh) in characters (both counted the same
@@ -119,8 +127,56 @@ def _summaries(refs: References) -> Iterable[Problem]:
             yield Problem("summaries A and B identical", f"{doc_id}/{language}")
 
 
+def written_numbers(text: str, language: str) -> set[str]:
+    """The numbers a summary writes in digits, canonical (harness.data.numbers)."""
+    if language == "zh":
+        return {n for m in DIGITS_ZH.finditer(text) for n in source_numbers(m.group())}
+    out = set()
+    for m in DIGITS_EN.finditer(text):
+        values = target_numbers(m.group())
+        scale = next((s for word, s in SCALES.items() if word in m.group()), 1)
+        out |= {v for v in values if float(v) >= scale}  # "600–700 million": not the bare 600
+    return out
+
+
+def _passages(refs: References, docs: list[Document]) -> Iterable[Problem]:
+    """Every passage has summaries A and B per language, in passage order, of the passage length,
+    in the right script, inventing no number (a number written in digits must be in the article)."""
+    for doc in docs:
+        passages = [p.id for p in document_passages(doc)]
+        article = set(source_numbers(doc.text))
+        for language in ("zh", "en"):
+            f = refs.passages[doc.id, language]
+            if list(f.passages) != passages:
+                missing = [p for p in passages if p not in f.passages]
+                unknown = [p for p in f.passages if p not in passages]
+                for p in missing:
+                    yield Problem("passage without summaries", f"{p}/{language}")
+                for p in unknown:
+                    yield Problem("summary of an unknown passage", f"{p}/{language}")
+                if not missing and not unknown:
+                    yield Problem("passage summaries out of passage order", f"{doc.id}/{language}")
+            low, high = PASSAGE_SUMMARY_LENGTH[language]
+            for passage_id, summaries in f.passages.items():
+                for s in summaries:
+                    where = f"{passage_id}/{language}/{s.reference}"
+                    n = summary_length(s.text, language)
+                    if not low <= n <= high:
+                        yield Problem(f"{language} passage summary length outside {low}–{high} "
+                                      f"{SUMMARY_UNIT[language]}", f"{where} ({n})")
+                    if language == "zh" and to_simplified(s.text) != s.text:
+                        yield Problem("Chinese summary not in Simplified script", where)
+                    if language == "en" and CJK.search(s.text):
+                        yield Problem("CJK characters in English", where)
+                    for number in sorted(written_numbers(s.text, language) - article):
+                        yield Problem("number in a summary that is not in its article", f"{where} ({number})")
+                a, b = (" ".join(x.split()) for x in f.texts(passage_id)) if passage_id in f.passages else ("", "-")
+                if a == b:
+                    yield Problem("summaries A and B identical", f"{passage_id}/{language}")
+
+
 def _versions(refs: References) -> Iterable[Problem]:
-    files = [(f.path, f.provenance) for f in refs.summaries.values()]
+    files = [(f.path, f.provenance) for f in (*refs.summaries.values(), *refs.passages.values())]
     files += [(t.meta_path, t.provenance) for t in refs.translations.values()]
     for path, provenance in files:
         if provenance.guideline_version != refs.guideline_version:
@@ -134,7 +190,7 @@ RULES: tuple[Callable[[References], Iterable[Problem]], ...] = (
 
 
 def problems(refs: References, docs: list[Document]) -> list[Problem]:
-    found = list(_coverage(refs, docs))
+    found = [*_coverage(refs, docs), *_passages(refs, docs)]
     for rule in RULES:
         found.extend(rule(refs))
     return found

@@ -8,6 +8,11 @@ Layout (fixed by `references/GUIDELINES.md` §3):
   source segment, in order, with `<doc>.meta.yaml` beside it (doc_id, language, guideline_version, version, written_by,
   written_on, reviewed_by, reviewed_on, review_history)
 - writers and reviewers are `{name, kind: human|ai-model, note}` (harness.data.provenance.Agent)
+- every file may hold `corrections`: texts replaced by hand without a review sheet, each
+  `{version, date, by, id, previous, reason}` (GUIDELINES §3)
+- `passages/{zh,en}/<doc>.yaml`: doc_id, language, guideline_version, version, reviewed_by,
+  reviewed_on, passages: [{passage_id, summaries: [{reference: A|B, written_by, written_on, text}]}],
+  review_history (the passage summaries, GUIDELINES §1.1)
 - `number_exceptions.yaml`: source numbers that legitimately have no literal counterpart.
 
 Loading only checks the files' shape; harness.data.reference_checks checks them against the
@@ -56,6 +61,19 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """One text replaced by hand without a review sheet (GUIDELINES §3 `corrections`): who changed
+    which item when, why, and the text before; ``version`` is the file version it produced."""
+
+    version: int
+    date: str
+    by: Agent
+    id: str  # segment id or `<doc>/<lang>/<A|B>`, as in a review sheet
+    previous: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Provenance:
     """Who wrote a reference file, following which guideline version, and who reviewed it."""
 
@@ -66,6 +84,7 @@ class Provenance:
     reviewed_by: Agent | None  # None: not yet reviewed
     reviewed_on: str
     history: tuple[Review, ...] = ()
+    corrections: tuple[Correction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +106,22 @@ class SummaryFile:
     def texts(self) -> list[str]:
         """Summary texts in reference order A, B."""
         by_name = {s.reference: s.text for s in self.summaries}
+        return [by_name[name] for name in REFERENCE_NAMES]
+
+
+@dataclass(frozen=True)
+class PassageFile:
+    """The passage summaries of one document in one language (GUIDELINES §1.1)."""
+
+    path: Path
+    doc_id: str
+    language: str
+    provenance: Provenance
+    passages: dict[str, tuple[Summary, ...]]  # passage id -> its summaries, in file order
+
+    def texts(self, passage_id: str) -> list[str]:
+        """The passage's summary texts in reference order A, B."""
+        by_name = {s.reference: s.text for s in self.passages[passage_id]}
         return [by_name[name] for name in REFERENCE_NAMES]
 
 
@@ -125,6 +160,7 @@ class References:
     summaries: dict[tuple[str, str], SummaryFile]  # (doc_id, language) -> file
     translations: dict[str, TranslationFile]  # doc_id -> file
     number_exceptions: tuple[NumberException, ...]
+    passages: dict[tuple[str, str], PassageFile]  # (doc_id, language) -> file
 
     def english(self) -> dict[str, str]:
         """segment id -> English reference, over every document."""
@@ -190,6 +226,37 @@ def _history(meta: dict, path: Path) -> tuple[Review, ...]:
     return tuple(out)
 
 
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _corrections(meta: dict, path: Path, version: int) -> tuple[Correction, ...]:
+    items = meta.get("corrections") or []
+    if not isinstance(items, list):
+        raise HarnessError(f"{path}: 'corrections' must be a list")
+    out = []
+    for i, item in enumerate(items):
+        where = f" corrections[{i}]"
+        c = Correction(_field(item, "version", path, where, kind=int), _field(item, "date", path, where),
+                       _agent(item, "by", path, where), _field(item, "id", path, where),
+                       _field(item, "previous", path, where), _field(item, "reason", path, where))
+        if not 1 < c.version <= version:  # a correction makes a version after the first, at most the file's
+            raise HarnessError(f"{path}{where}: 'version' must be between 2 and the file's version {version}, "
+                               f"got {c.version}")
+        if not DATE.match(c.date):
+            raise HarnessError(f"{path}{where}: 'date' must be YYYY-MM-DD, got '{c.date}'")
+        if not (c.previous.strip() and c.reason.strip()):
+            raise HarnessError(f"{path}{where}: 'previous' and 'reason' must not be empty")
+        out.append(c)
+    return tuple(out)
+
+
+def _check_corrected_ids(provenance: Provenance, ids: Iterable[str], path: Path) -> None:
+    known = set(ids)
+    for i, c in enumerate(provenance.corrections):
+        if c.id not in known:
+            raise HarnessError(f"{path} corrections[{i}]: id '{c.id}' is not an item of this file")
+
+
 def _provenance(meta: dict, path: Path, written_by: tuple[Agent, ...], written_on: str) -> Provenance:
     guideline = _field(meta, "guideline_version", path)
     if not guideline:
@@ -201,7 +268,8 @@ def _provenance(meta: dict, path: Path, written_by: tuple[Agent, ...], written_o
     reviewed_on = _field(meta, "reviewed_on", path) if reviewed_by is not None else ""
     if reviewed_by is not None and not reviewed_on:
         raise HarnessError(f"{path}: 'reviewed_on' is empty although 'reviewed_by' is set")
-    return Provenance(guideline, version, written_by, written_on, reviewed_by, reviewed_on, _history(meta, path))
+    return Provenance(guideline, version, written_by, written_on, reviewed_by, reviewed_on, _history(meta, path),
+                      _corrections(meta, path, version))
 
 
 def _check_identity(meta: dict, path: Path, doc_id: str, language: str) -> None:
@@ -210,23 +278,44 @@ def _check_identity(meta: dict, path: Path, doc_id: str, language: str) -> None:
             raise HarnessError(f"{path}: {key} '{meta[key]}' does not match the file name (expected '{expected}')")
 
 
-def load_summary_file(path: Path, doc_id: str, language: str) -> SummaryFile:
-    meta = _read_yaml(path)
-    _check_identity(meta, path, doc_id, language)
-    items = _field(meta, "summaries", path, kind=list)
+def _summaries(items: list, path: Path, where: str) -> tuple[Summary, ...]:
+    """One summary per reference name A, B (each with its own writer)."""
     summaries = []
     for i, item in enumerate(items):
-        where = f" summaries[{i}]"
+        at = f"{where} summaries[{i}]"
         summaries.append(
-            Summary(_field(item, "reference", path, where), _field(item, "text", path, where).strip(),
-                    _agent(item, "written_by", path, where), _field(item, "written_on", path, where))
+            Summary(_field(item, "reference", path, at), _field(item, "text", path, at).strip(),
+                    _agent(item, "written_by", path, at), _field(item, "written_on", path, at))
         )
     names = [s.reference for s in summaries]
     if sorted(names) != sorted(REFERENCE_NAMES):
-        raise HarnessError(f"{path}: expected one summary per reference {'/'.join(REFERENCE_NAMES)}, got {names}")
+        raise HarnessError(f"{path}{where}: expected one summary per reference {'/'.join(REFERENCE_NAMES)}, got {names}")
+    return tuple(summaries)
+
+
+def load_summary_file(path: Path, doc_id: str, language: str) -> SummaryFile:
+    meta = _read_yaml(path)
+    _check_identity(meta, path, doc_id, language)
+    summaries = _summaries(_field(meta, "summaries", path, kind=list), path, "")
     written_on = ", ".join(sorted({s.written_on for s in summaries}))
     provenance = _provenance(meta, path, tuple(s.written_by for s in summaries), written_on)
-    return SummaryFile(path, doc_id, language, provenance, tuple(summaries))
+    _check_corrected_ids(provenance, (f"{doc_id}/{language}/{s.reference}" for s in summaries), path)
+    return SummaryFile(path, doc_id, language, provenance, summaries)
+
+
+def load_passage_file(path: Path, doc_id: str, language: str) -> PassageFile:
+    meta = _read_yaml(path)
+    _check_identity(meta, path, doc_id, language)
+    passages: dict[str, tuple[Summary, ...]] = {}
+    for i, item in enumerate(_field(meta, "passages", path, kind=list)):
+        where = f" passages[{i}]"
+        passage_id = _field(item, "passage_id", path, where)
+        if passage_id in passages:
+            raise HarnessError(f"{path}{where}: passage '{passage_id}' appears twice")
+        passages[passage_id] = _summaries(_field(item, "summaries", path, where, kind=list), path, where)
+    writers = tuple(dict.fromkeys(s.written_by for summaries in passages.values() for s in summaries))
+    written_on = ", ".join(sorted({s.written_on for summaries in passages.values() for s in summaries}))
+    return PassageFile(path, doc_id, language, _provenance(meta, path, writers, written_on), passages)
 
 
 def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
@@ -251,6 +340,7 @@ def load_translation_file(path: Path, doc_id: str) -> TranslationFile:
                                         _field(row, "en", path, where), n, note))
     provenance = _provenance(meta, meta_path, (_agent(meta, "written_by", meta_path),),
                              _field(meta, "written_on", meta_path))
+    _check_corrected_ids(provenance, (e.segment_id for e in entries), meta_path)
     return TranslationFile(path, meta_path, doc_id, provenance, tuple(entries))
 
 
@@ -298,18 +388,26 @@ def load_references(folder: Path, doc_ids: Iterable[str]) -> References:
         if not path.is_file():
             raise HarnessError(f"{path}: missing translation file")
         translations[doc_id] = load_translation_file(path, doc_id)
+    passages = {}
+    for language in SUMMARY_LANGUAGES:
+        for doc_id in doc_ids:
+            path = folder / "passages" / language / f"{doc_id}.yaml"
+            if not path.is_file():
+                raise HarnessError(f"{path}: missing passage summary file")
+            passages[doc_id, language] = load_passage_file(path, doc_id, language)
     _reject_unknown_files(folder, doc_ids)
     return References(folder, guideline_version(folder), summaries, translations,
-                      load_number_exceptions(folder / "number_exceptions.yaml"))
+                      load_number_exceptions(folder / "number_exceptions.yaml"), passages)
 
 
 def _reject_unknown_files(folder: Path, doc_ids: list[str]) -> None:
     """A reference for a document that does not exist is a mistake, not something to skip."""
     known = {f"{d}.yaml" for d in doc_ids}
-    for language in SUMMARY_LANGUAGES:
-        for path in sorted((folder / "summaries" / language).glob("*.yaml")):
-            if path.name not in known:
-                raise HarnessError(f"{path}: no document with this id")
+    for kind in ("summaries", "passages"):
+        for language in SUMMARY_LANGUAGES:
+            for path in sorted((folder / kind / language).glob("*.yaml")):
+                if path.name not in known:
+                    raise HarnessError(f"{path}: no document with this id")
     known = {f"{d}{suffix}" for d in doc_ids for suffix in (".jsonl", ".meta.yaml")}
     for path in sorted((folder / "translations" / "en").iterdir()):
         if path.name not in known:

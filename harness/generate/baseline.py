@@ -3,7 +3,7 @@
 - `lead`: the first `n` sentences (or `n` characters with `unit: chars`) of the source: the
   classic lower bound for news summarisation.
 - `copy`: the source itself, a lower bound for translation (and a sanity check of the metrics).
-- `reference`: reference B of the item, scored against reference A alone (role `ceiling`, shown
+- `reference`: reference B of the item, scored against reference A alone (role `agreement`, shown
   as "reference agreement (B vs A)"): how far the two references' writers agree, labeled with who
   they are (harness.data.provenance); only as meaningful as A and B are independent.
 
@@ -55,7 +55,7 @@ class BaselineSettings(BaseModel):
 
     @property
     def role(self) -> str:
-        return "ceiling" if self.kind == "reference" else "baseline"
+        return "agreement" if self.kind == "reference" else "baseline"
 
 
 class Baseline(Backend):

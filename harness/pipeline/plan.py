@@ -117,7 +117,7 @@ def plan_run(config: RunConfig) -> RunPlan:
         spec, role = m.spec, m.role
         runnable, skipped = [], {}
         for t in config.tasks_of(m):
-            if role == "ceiling" and tasks[t].n_references < 2:
+            if role == "agreement" and tasks[t].n_references < 2:
                 if m.tasks is not None:
                     raise config.error(("models", i, "tasks", m.tasks.index(t)),
                                        f"the reference-agreement row (reference B against A) needs two references; {t} has one")

@@ -11,8 +11,9 @@ from harness.errors import HarnessError
 from harness.io import write_text
 from harness.record import SCHEMA_VERSION, Prediction, ScoresDoc, SummaryRow, Throughput, prediction_path, \
     read_manifest, read_predictions, write_predictions, write_scores
-from harness.report.tables import render_csv, render_markdown
-from harness.score import get_metric, score_with_items
+from harness.metric_table import higher_is_better
+from harness.report.tables import PairPower, render_csv, render_markdown
+from harness.score import compare, get_metric, score_with_items
 from harness.score.neural import configure
 from harness.score.text import ScoringError, off_target
 from harness.tasks import recorded_definition, recorded_items
@@ -48,10 +49,11 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
             pairs.append((model, task, throughput, path, predictions))
     score_rows, summary_rows = [], []
+    ranked: dict[str, list[tuple]] = {}  # task → (main metric value, model, item ids, hypotheses, references, scorer)
     for model, task, throughput, path, predictions in pairs:
         items = [items_by_task[task][p.id] for p in predictions]
-        ceiling = manifest.models[model].role == "ceiling"
-        references = [list(it.references[:1]) if ceiling else list(it.references) for it in items]
+        agreement = manifest.models[model].role == "agreement"
+        references = [list(it.references[:1]) if agreement else list(it.references) for it in items]
         hypotheses = [p.output for p in predictions]
         metrics = manifest.tasks[task].metrics
         # bertscore/comet are built with the run's recorded metric_settings (the same encoder as the run);
@@ -68,6 +70,11 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         for j, p in enumerate(predictions):
             p.scores = {m: per_item[m][j] for m in metrics} if corpus else {}
         score_rows += [{"model": model, "task": task, **s.to_dict()} for s in corpus]
+        main = definitions[task].main_metric
+        if corpus and not agreement and main in metrics:
+            value = next(s.value for s in corpus if s.metric == main)
+            ranked.setdefault(task, []).append((value, model, [p.id for p in predictions], hypotheses, references,
+                                                scorers[metrics.index(main)]))
         summary_rows.append(_summary_row(model, task, predictions, throughput, definitions[task].target_lang,
                                          not_scored))
     scores_doc = ScoresDoc.model_validate({
@@ -82,9 +89,22 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
     for _, _, _, path, predictions in pairs:  # written only once everything scored
         write_predictions(path, predictions)
     write_scores(folder, scores_doc)
-    write_text(folder / "results.md", render_markdown(manifest, scores_doc))
+    power = {task: best_pair_power(definitions[task], rows, seed, n_boot) for task, rows in ranked.items() if len(rows) > 1}
+    write_text(folder / "results.md", render_markdown(manifest, scores_doc, power))
     write_text(folder / "results.csv", render_csv(manifest, scores_doc))
     return scores_doc
+
+
+def best_pair_power(definition, rows: list[tuple], seed: int, n_boot: int) -> PairPower | None:
+    """The MDE of the task's two best rows on its main metric (results.md's power line), from the
+    same seeded paired bootstrap as `harness compare`; None if they did not answer the same items."""
+    sign = 1 if higher_is_better(definition.main_metric) else -1
+    (_, best, ids, hyps_best, references, scorer), (_, second, ids_second, hyps_second, _, _) = sorted(
+        rows, key=lambda r: (-sign * r[0], r[1]))[:2]
+    if ids != ids_second:
+        return None
+    (c,) = compare(definition, hyps_best, hyps_second, references, [scorer], seed=seed, n_boot=n_boot)
+    return PairPower(metric=definition.main_metric, best=best, second=second, n=c.n, mde=c.mde)
 
 
 def _summary_row(model: str, task: str, predictions: Sequence[Prediction], throughput: Throughput, lang: str,

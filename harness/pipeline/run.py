@@ -224,7 +224,7 @@ def build_manifest(outcome: RunOutcome) -> Manifest:
                 "info": backends[m.name]["info"],
                 "tasks": list(m.tasks),
                 "skipped": dict(m.skipped),
-                "references": "A only (reference B is the output)" if m.role == "ceiling" else "all",
+                "references": "A only (reference B is the output)" if m.role == "agreement" else "all",
             }
             for m in plan.models
         },

@@ -1,12 +1,17 @@
 """`harness compare RUN_A RUN_B`: is B better or worse than A, beyond noise? And the CI gate.
 
-For every model in both runs (ceilings excluded: they measure the references, not a system),
+For every model in both runs (agreement rows excluded: they measure the references, not a system),
 every task both ran and every metric both scored, the stored outputs of A and B on the items both
 have are compared with `harness.score.compare` against the dataset's references: B − A with its
 95 % paired-bootstrap CI, the paired-bootstrap and the approximate-randomisation p-values.
 
 The gate fails when any compared metric got significantly worse (p < α under the chosen test) by
 more than `max_drop` points; a smaller or non-significant change never fails it.
+
+Beside every delta stand the test's power on these items, the minimum detectable difference
+(`harness.score.power`), and for BLEU, chrF/chrF++ and COMET the estimated accuracy the delta's
+size reaches in Kocmi et al. (2024) (`harness.score.delta_accuracy`). Where the gate's `max_drop`
+is below the MDE the report says the gate is underpowered: a real drop between the two can pass.
 
 The default test here is the paired bootstrap, not approximate randomisation as for leaderboard
 bands: with n items the smallest two-sided AR p-value is about 2 / 2**n, so AR can never reach
@@ -22,6 +27,9 @@ from harness.errors import HarnessError
 from harness.io import Markdown, json_text, markdown_table, md_code, md_text
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup, Settings, compare_outputs, gain, outputs
+from harness.score.delta_accuracy import SOURCE as AGREEMENT_SOURCE
+from harness.score.delta_accuracy import Agreement, agreement
+from harness.score.power import POWER
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,12 @@ class Delta:
     signature: str
     significant: bool
     fails_gate: bool
+    se: float | None = None  # bootstrap SE of the delta
+    mde: float | None = None  # minimum detectable difference (None: fewer than 2 items or no spread)
+
+    @property
+    def estimated_accuracy(self) -> Agreement:
+        return agreement(self.metric, self.delta, self.signature)
 
     @property
     def improvement(self) -> float:
@@ -66,6 +80,32 @@ class CompareReport:
     @property
     def failures(self) -> tuple[Delta, ...]:
         return tuple(d for d in self.deltas if d.fails_gate)
+
+    def underpowered(self) -> list[dict]:
+        """Per task and metric, where the gate's max drop is below what the test can detect."""
+        groups: dict[tuple[str, str], list[Delta]] = {}
+        for d in self.deltas:
+            groups.setdefault((d.task, d.metric), []).append(d)
+        out = []
+        for (task, metric), deltas in groups.items():
+            n = min(d.n for d in deltas)
+            if self.settings.test == "ar" and 2 / 2**n >= self.settings.alpha:
+                # swapping no item or every item gives the observed |delta| again: p ≥ 2/2^n
+                out.append({"task": task, "metric": metric, "n": n, "mde": None, "models": [d.model for d in deltas],
+                            "message": f"underpowered: with n = {n} the approximate-randomisation test cannot go below "
+                                       f"p = {self.settings.alpha:g} on {task} (its smallest p-value is about 2/2^{n} = "
+                                       f"{2 / 2**n:.3g})"})
+                continue
+            sized = [d for d in deltas if d.mde is not None and d.mde > self.max_drop]
+            if not sized:
+                continue
+            low, high = min(d.mde for d in sized), max(d.mde for d in sized)
+            size = f"≥ {low:.2f}" if len(sized) == 1 else f"≥ {low:.2f} to {high:.2f} (by model)"
+            out.append({"task": task, "metric": metric, "n": n, "mde": round(high, 4), "models": [d.model for d in sized],
+                        "detects": f"{metric} differences {size}",
+                        "message": f"underpowered: with n = {n} this test detects {metric} differences {size} on {task}, "
+                                   f"more than the gate's max drop of {self.max_drop:g}"})
+        return out
 
     def verdict(self) -> str:
         better = sum(1 for d in self.deltas if d.significant and d.improvement > 0)
@@ -94,8 +134,8 @@ def compare_runs(
 ) -> CompareReport:
     check_comparable(run_a, run_b, max_drop)
     notes: list[str] = []
-    models_a = {m for m, e in run_a.models.items() if e.role != "ceiling"}
-    models_b = {m for m, e in run_b.models.items() if e.role != "ceiling"}
+    models_a = {m for m, e in run_a.models.items() if e.role != "agreement"}
+    models_b = {m for m, e in run_b.models.items() if e.role != "agreement"}
     shared_models = sorted(models_a & models_b)
     if not shared_models:
         raise HarnessError(
@@ -165,6 +205,8 @@ def compare_runs(
                     signature=c.signature,
                     significant=significant,
                     fails_gate=significant and gain(m, c.delta) < -max_drop,
+                    se=c.se,
+                    mde=c.mde,
                 )
             )
     return CompareReport(
@@ -231,14 +273,19 @@ def to_markdown(report: CompareReport) -> str:
         f"({test} p < {s.alpha:g}; for TER lower is better). Gate: no significant drop larger than {report.max_drop:g}.",
         "",
     ]
-    header = ["model", "task", "metric", "n", "A", "B", "B − A [95 % CI]", "p bootstrap", "p AR", ""]
+    lines += [f"- ⚠️ {md_text(line)}" for line in underpowered_lines(report)]
+    lines += [""] if lines[-1] != "" else []
+    header = ["model", "task", "metric", "n", "A", "B", "B − A [95 % CI]", "p bootstrap", "p AR", "MDE",
+              "est. accuracy", ""]
     rows = [
         [d.model, d.task, d.metric, str(d.n), f"{d.value_a:.2f}", f"{d.value_b:.2f}",
          f"{d.delta:+.2f} [{d.ci_low:+.2f}, {d.ci_high:+.2f}]", f"{d.p_bootstrap:.4f}", f"{d.p_ar:.4f}",
+         "—" if d.mde is None else f"{d.mde:.2f}", d.estimated_accuracy.label,
          Markdown(d.mark + (" **gate**" if d.fails_gate else ""))]
         for d in report.deltas
     ]
-    lines += markdown_table(header, rows, "lllrrrrrrc")
+    lines += markdown_table(header, rows, "lllrrrrrrrrc")
+    lines += ["", power_note(report)]
     if report.notes:
         lines += ["", "Notes:", ""] + [f"- {md_text(n)}" for n in report.notes]
     signatures = sorted({d.signature for d in report.deltas})
@@ -257,9 +304,50 @@ def to_dict(report: CompareReport) -> dict:
         "significance": asdict(report.settings),
         "max_drop": report.max_drop,
         "lower_is_better": sorted(LOWER_IS_BETTER),
-        "comparisons": [{**asdict(d), "mark": d.mark} for d in report.deltas],
+        "power": {"alpha": report.settings.alpha, "power": POWER},
+        "underpowered": report.underpowered(),
+        "comparisons": [{**asdict(d), "mark": d.mark, "estimated_accuracy": _agreement_dict(d.estimated_accuracy)}
+                        for d in report.deltas],
         "notes": list(report.notes),
     }
+
+
+def underpowered_lines(report: CompareReport) -> list[str]:
+    """`report.underpowered()` for people: one line per task, its metrics together."""
+    by_task: dict[str, list[dict]] = {}
+    for u in report.underpowered():
+        by_task.setdefault(u["task"], []).append(u)
+    lines = []
+    for task, entries in by_task.items():
+        if entries[0]["mde"] is None:  # the AR floor: the same for every metric of the task
+            lines.append(entries[0]["message"])
+        elif len(entries) == 1:
+            lines.append(entries[0]["message"])
+        else:
+            detects = [u["detects"] for u in entries]
+            lines.append(f"underpowered: with n = {entries[0]['n']} this test detects {', '.join(detects[:-1])} and "
+                         f"{detects[-1]} on {task}, each more than the gate's max drop of {report.max_drop:g}")
+    return lines
+
+
+def _agreement_dict(a: Agreement) -> dict:
+    return {"level": a.label, "paper_row": a.row, "note": a.note}
+
+
+def power_note(report: CompareReport) -> str:
+    """What the MDE and estimated-accuracy columns mean, with the rows the table read."""
+    rows = sorted({d.estimated_accuracy.note for d in report.deltas if d.estimated_accuracy.row is not None})
+    unpublished = sorted({d.metric for d in report.deltas if d.estimated_accuracy.row is None})
+    read = f" ({'; '.join(rows)})" if rows else ""
+    none = f"; for {', '.join(unpublished)} no such figure is published" if unpublished else ""
+    same = ("; —: the paired differences have no spread (e.g. identical outputs), so there is nothing to size the "
+            "test from" if any(d.mde is None for d in report.deltas) else "")
+    return md_text(
+        f"MDE: the smallest true |B − A| that a paired test at α = {report.settings.alpha:g} detects with "
+        f"{POWER * 100:.0f} % power on these n items, from the spread of these items' paired differences (docs/leaderboard.md){same}. "
+        f"Estimated accuracy: how often a system-level delta of this size agrees with human judgements of MT "
+        f"systems, {AGREEMENT_SOURCE}{read}{none}."
+    )
 
 
 def to_json(report: CompareReport) -> str:

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from harness.data.provenance import CEILING_NAME
+from harness.data.provenance import AGREEMENT_NAME
 from harness.report.leaderboard import Leaderboard, LeaderboardTable
-from harness.report.leaderboard_writers import role_tag, short_commit
+from harness.report.leaderboard_writers import mde_sentence, role_tag, short_commit
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup
 
@@ -211,9 +211,9 @@ def page_labels(board: Leaderboard) -> dict[str, object]:
     board's provenance fields): the template prints these, escaped like all text, and holds no
     such wording of its own."""
     return {
-        "ceiling_sentence": f"The ceiling row, {CEILING_NAME} (reference B scored against reference A), is shown for "
+        "agreement_sentence": f"The agreement row, {AGREEMENT_NAME} (reference B scored against reference A), is shown for "
                             "scale and not ranked; each table names who wrote and reviewed its references;",
-        "role_tags": {role: role_tag(role) for role in ("ceiling", "model", "baseline")},
+        "role_tags": {role: role_tag(role) for role in ("agreement", "model", "baseline")},
     }
 
 
@@ -275,6 +275,7 @@ def page_html(board: Leaderboard, samples: dict) -> str:
     return _environment().get_template("leaderboard.html.j2").render(
         board=board,
         labels=page_labels(board),
+        mde_sentence=mde_sentence(board),
         test_name="approximate randomisation" if board.settings.test == "ar" else "paired bootstrap",
         csp=csp,
         samples=samples,

@@ -7,7 +7,7 @@ one table, because numbers from different references or scorers are not comparab
 Ranks are bands: the rows are sorted by the task's main metric; the best row opens band 1 and
 every following row whose difference from it is not significant (paired test on the same items,
 recomputed from the stored predictions) shares its rank; the first row that is significantly
-worse opens the next band with its own position as rank (1, 1, 3, …). The ceiling row, the
+worse opens the next band with its own position as rank (1, 1, 3, …). The agreement row, the
 agreement of reference B with reference A, is shown above the models and never ranked. Every table
 names who wrote and reviewed its references (harness.data.provenance).
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import __version__
-from harness.data.provenance import CEILING_NAME, task_references_label
+from harness.data.provenance import AGREEMENT_NAME, task_references_label
 from harness.errors import HarnessError
 from harness.metric_table import higher_is_better
 from harness.report.runs import Run
@@ -31,7 +31,7 @@ from harness.report.tables import reference_column
 from harness.tasks import TASKS
 
 TASK_ORDER = tuple(TASKS)  # the built-in tasks in their defined order; the config's own tasks follow by name
-ROLE_ORDER = ("ceiling", "model", "baseline")
+ROLE_ORDER = ("agreement", "model", "baseline")
 
 
 def default_main_metric(task: str, runs: Sequence[Run]) -> str:
@@ -69,8 +69,8 @@ class Row:
     label: str  # unique within its table: the model name, plus the run where models repeat
     model: str
     run: str
-    role: str  # model | baseline | ceiling
-    rank: int | None  # band rank; None for the ceiling
+    role: str  # model | baseline | agreement
+    rank: int | None  # band rank; None for the agreement row
     cells: Mapping[str, ScoreCell]
     signatures: Mapping[str, str]
     n: int
@@ -80,6 +80,8 @@ class Row:
     band_leader: str | None = None  # the row whose band this row shares (itself when it leads)
     delta_vs_leader: float | None = None  # main metric, this row − band leader
     p_vs_leader: float | None = None
+    next_ranked: str | None = None  # the label of the row ranked just below this one
+    mde_vs_next: float | None = None  # main metric: minimum detectable difference of this row vs next_ranked
 
 
 @dataclass(frozen=True)
@@ -220,11 +222,11 @@ def _task_sort_key(task: str) -> tuple:
 def _group(runs: Sequence[Run]) -> dict[tuple, list[_Entry]]:
     """Group (run, model, task) entries by (task, dataset version, signatures, item ids).
 
-    The ceiling (reference B against reference A) has fewer references than the models, so its
+    The agreement row (reference B against reference A) has fewer references than the models, so its
     signatures differ by construction: it joins the group of its own run and task instead.
     """
     groups: dict[tuple, list[_Entry]] = {}
-    ceilings: list[_Entry] = []
+    agreements: list[_Entry] = []
     for run in sorted(runs, key=lambda r: (r.started, r.path.name)):
         for task in run.tasks:
             for model in run.models_for(task):
@@ -237,15 +239,15 @@ def _group(runs: Sequence[Run]) -> dict[tuple, list[_Entry]]:
                     signatures=tuple(sorted((m, s.signature) for m, s in scores.items())),
                     item_ids=run.item_ids(model, task),
                 )
-                if entry.role == "ceiling":
-                    ceilings.append(entry)
+                if entry.role == "agreement":
+                    agreements.append(entry)
                     continue
                 key = (task, run.dataset_for(task), entry.signatures, entry.item_ids)
                 groups.setdefault(key, []).append(entry)
-    for c in ceilings:
+    for c in agreements:
         homes = [k for k, entries in groups.items() if k[0] == c.task and any(e.run is c.run for e in entries)]
         homes = [k for k in homes if k[3] == c.item_ids] or homes
-        if not homes:  # a run with only a ceiling for this task: a table of its own
+        if not homes:  # a run with only an agreement row for this task: a table of its own
             groups.setdefault((c.task, c.run.dataset_for(c.task), c.signatures, c.item_ids), []).append(c)
         else:
             groups[homes[0]].append(c)
@@ -284,7 +286,7 @@ def _build_table(
         )
     names = [e.model for e in entries]
     labels = {id(e): (e.model if names.count(e.model) == 1 else f"{e.model} ({e.run.path.name})") for e in entries}
-    ranked = [e for e in entries if e.role != "ceiling"]
+    ranked = [e for e in entries if e.role != "agreement"]
     sign = 1.0 if higher_is_better(main) else -1.0
     ranked.sort(key=lambda e: (-sign * e.run.scores_for(e.model, task)[main].value, labels[id(e)]))
     order = [labels[id(e)] for e in ranked]
@@ -293,7 +295,9 @@ def _build_table(
 
     references = [list(item.references) for item in items_for(dataset_sha)(task, item_ids)] if len(ranked) > 1 else None
 
-    def differs(leader: str, other: str) -> bool:
+    def compared(leader: str, other: str):
+        if (leader, other) in comparisons:
+            return comparisons[(leader, other)]
         a, b = by_label[leader], by_label[other]
         c = compare_outputs(
             a.run.definition(task),
@@ -310,13 +314,16 @@ def _build_table(
                 f"'{c.signature}'; rescore the run (`harness rescore`) before building a leaderboard"
             )
         comparisons[(leader, other)] = c
-        return settings.significant(c)
+        return c
 
-    ranks = rank_bands(order, differs)
+    ranks = rank_bands(order, lambda leader, other: settings.significant(compared(leader, other)))
+    # the power of each adjacent-rank pair: the difference the test could have found between them
+    next_ranked = dict(zip(order, order[1:]))
+    mde_next = {label: compared(label, below).mde for label, below in next_ranked.items()}
     leaders = {label: order[ranks[label] - 1] for label in order}  # a band's rank is its leader's position
 
     rows = []
-    for e in sorted(entries, key=lambda e: (ROLE_ORDER.index(e.role), order.index(labels[id(e)]) if e.role != "ceiling" else 0)):
+    for e in sorted(entries, key=lambda e: (ROLE_ORDER.index(e.role), order.index(labels[id(e)]) if e.role != "agreement" else 0)):
         label = labels[id(e)]
         scores = e.run.scores_for(e.model, task)
         summary = e.run.summary.get((e.model, task))
@@ -338,21 +345,23 @@ def _build_table(
                 band_leader=leader,
                 delta_vs_leader=None if c is None else c.delta,
                 p_vs_leader=None if c is None else settings.p_value(c),
+                next_ranked=next_ranked.get(label),
+                mde_vs_next=mde_next.get(label),
             )
         )
     table_signatures = dict(signatures) if signatures else {}
     references = references_label([e.run for e in entries], task)
     notes = [f"References: {references}."]
     for row in rows:
-        if row.role == "ceiling" and table_signatures:
+        if row.role == "agreement" and table_signatures:
             differing = sorted(m for m, s in row.signatures.items() if table_signatures.get(m) != s)
             if differing:
                 notes.append(
-                    f"The ceiling row '{row.label}' ({CEILING_NAME}) scores reference B against reference A alone, so its "
+                    f"The agreement row '{row.label}' ({AGREEMENT_NAME}) scores reference B against reference A alone, so its "
                     f"signatures differ from the models' ({', '.join(differing)}; see the JSON for them); it is shown for "
                     "scale and not ranked."
                 )
-    if not table_signatures:  # a table holding only a ceiling
+    if not table_signatures:  # a table holding only an agreement row
         table_signatures = dict(entries[0].signatures)
     runs = list(dict.fromkeys(e.run for e in entries))
     return LeaderboardTable(

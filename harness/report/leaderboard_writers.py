@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
-from harness.data.provenance import CEILING_NAME
+from harness.data.provenance import AGREEMENT_NAME
 from harness.errors import HarnessError
 from harness.io import Markdown, csv_text, json_text, markdown_table, md_code, md_text, sha256_text, write_text
-from harness.report.leaderboard import Leaderboard, LeaderboardTable, ScoreCell, Source
+from harness.report.leaderboard import Leaderboard, LeaderboardTable, Row, ScoreCell, Source
+from harness.score.power import POWER
 from harness.tasks import TASKS
 
 
@@ -30,7 +31,7 @@ def short_commit(commit: str) -> str:
 
 
 def role_tag(role: str) -> str:
-    return {"ceiling": CEILING_NAME, "baseline": "baseline", "model": "model"}[role]
+    return {"agreement": AGREEMENT_NAME, "baseline": "baseline", "model": "model"}[role]
 
 
 def to_markdown(board: Leaderboard) -> str:
@@ -40,9 +41,9 @@ def to_markdown(board: Leaderboard) -> str:
         "",
         f"Ranks are bands: rows whose difference from the band's best row on the main metric is not significant "
         f"(paired {'approximate randomisation' if s.test == 'ar' else 'bootstrap'} test, α = {s.alpha}, same items, "
-        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The ceiling row, {CEILING_NAME} "
+        f"seed {s.seed}) share its rank. Values are 0–100 with 95 % bootstrap CIs. The agreement row, {AGREEMENT_NAME} "
         "(reference B scored against reference A), is not ranked; baselines are ranked with the models and listed "
-        "after them. Each table names who wrote and reviewed its references.",
+        "after them. Each table names who wrote and reviewed its references. " + mde_sentence(board),
         "",
     ]
     for note in board.notes:
@@ -59,14 +60,14 @@ def to_markdown(board: Leaderboard) -> str:
                 f"(sha256 {md_code(src.config_sha256[:12])}), harness {md_code(src.harness_version)}{commit}"
             )
         lines.append("")
-        header = ["rank", "model", "role", *t.metrics, "n", "truncated", "max tokens", "off-target"]
+        header = ["rank", "model", "role", *t.metrics, "n", "MDE vs next", "truncated", "max tokens", "off-target"]
         rows = []
         for r in t.rows:
             name = md_text(r.label)
             name = Markdown(f"**{name}**" if r.role == "model" else f"*{name}*")
             cells = [_cell_md(r.cells.get(m), bold=m == t.main_metric) for m in t.metrics]
             rank = "—" if r.rank is None else str(r.rank)
-            rows.append([rank, name, role_tag(r.role), *cells, str(r.n), _share(r.truncated_share),
+            rows.append([rank, name, role_tag(r.role), *cells, str(r.n), mde_text(r), _share(r.truncated_share),
                          _share(r.max_tokens_share), _share(r.off_target_share)])
         lines += markdown_table(header, rows, "rll" + "r" * (len(header) - 3))
         lines.append("")
@@ -78,6 +79,20 @@ def to_markdown(board: Leaderboard) -> str:
             lines += ["", f"> **Note:** {md_text(note)}"]
         lines.append("")
     return "\n".join(lines)
+
+
+def mde_sentence(board: Leaderboard) -> str:
+    """What the "MDE vs next" column means (the Markdown and the HTML page say it alike)."""
+    return (f"MDE vs next: the smallest difference on the main metric that a paired test at α = {board.settings.alpha} "
+            f"detects with {POWER * 100:.0f} % power on the table's items, for the row against the row ranked just below "
+            "it, from that pair's per-item differences (— where there is no such row or the differences have no spread).")
+
+
+def mde_text(row: Row) -> str:
+    """'3.2 vs lead-3': the row's MDE against the next-ranked row; '—' for the last or unranked row."""
+    if row.next_ranked is None:
+        return "—"
+    return f"{'—' if row.mde_vs_next is None else f'{row.mde_vs_next:.1f}'} vs {row.next_ranked}"
 
 
 def _builtin(table: LeaderboardTable) -> bool:
@@ -180,6 +195,8 @@ def to_dict(board: Leaderboard) -> dict:
                     "band_leader": r.band_leader,
                     "delta_vs_band_leader": None if r.delta_vs_leader is None else _round(r.delta_vs_leader),
                     "p_vs_band_leader": None if r.p_vs_leader is None else _round(r.p_vs_leader),
+                    "next_ranked": r.next_ranked,
+                    "mde_vs_next": None if r.mde_vs_next is None else _round(r.mde_vs_next),
                 }
                 for r in t.rows
             ],
@@ -189,6 +206,7 @@ def to_dict(board: Leaderboard) -> dict:
     return {
         "harness_version": board.harness_version,
         "significance": asdict(board.settings),
+        "power": POWER,  # of each row's mde_vs_next (at the significance alpha)
         "notes": list(board.notes),
         "tables": [table(t) for t in board.tables],
     }

@@ -123,6 +123,7 @@ def compare_outputs(
         seed=settings.seed,
         n_boot=settings.n_boot,
         n_ar=settings.n_ar,
+        alpha=settings.alpha,  # the MDE is sized for the test the report runs (power: harness.score.power.POWER)
     )
     return {c.metric: c for c in comparisons}
 

@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
-from harness.data.provenance import CEILING_NAME, ceiling_label, task_references_label
+from harness.data.provenance import AGREEMENT_NAME, agreement_label, task_references_label
 from harness.io import csv_text, markdown_table
 from harness.record import Manifest, ScoreRow, ScoresDoc, SummaryRow
+from harness.score.power import ALPHA, POWER
 from harness.tasks import TASKS
+
+
+@dataclass(frozen=True)
+class PairPower:
+    """The power of one task's headline comparison: the two best rows on its main metric."""
+
+    metric: str
+    best: str
+    second: str
+    n: int
+    mde: float | None  # None: the pair's per-item differences have no spread
+
+
+def power_line(power: PairPower | None) -> str:
+    """The results.md line under a task's table: n and the MDE, and which pair it belongs to."""
+    if power is None:
+        return "MDE: — (fewer than two systems scored on the same items: no pair to compare)."
+    size = ("— (their per-item differences have no spread: nothing to size the test from)" if power.mde is None
+            else f"{power.mde:.2f} points")
+    return (f"MDE ({power.metric}, n = {power.n}): {size}: the smallest {power.metric} difference a paired test at "
+            f"α = {ALPHA:g} detects with {POWER * 100:.0f} % power on these items, for the two best rows, "
+            f"{power.best} vs {power.second}, from their per-item differences.")
 
 
 def reference_column(task: str) -> str | None:
@@ -52,11 +76,12 @@ def table_rows(manifest: Manifest, scores_doc: ScoresDoc) -> Iterator[tuple[str,
 
 
 def role_name(role: str) -> str:
-    """What a role is called in tables: the `ceiling` is the agreement of reference B with A."""
-    return CEILING_NAME if role == "ceiling" else role
+    """What a role is called in tables: `agreement` is the agreement of reference B with A."""
+    return AGREEMENT_NAME if role == "agreement" else role
 
 
-def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
+def render_markdown(manifest: Manifest, scores_doc: ScoresDoc, power: Mapping[str, PairPower] | None = None) -> str:
+    """results.md; ``power`` (task → its best pair's MDE, pipeline.rescore computes it) adds the MDE line."""
     provenance = manifest.reference_provenance
 
     git = manifest.git_commit
@@ -94,6 +119,8 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
             line += [_pct(s.truncated_share), _pct(s.max_tokens_share), _pct(s.off_target_share), _num(s.tokens_per_s, 1)]
             cells.append(line)
         lines += markdown_table(header, cells, "llr" + "r" * (len(header) - 3))
+        if power is not None:
+            lines += ["", power_line(power.get(task))]
         signatures: dict[str, list[str]] = {}
         for row in rows:
             for m in metrics:
@@ -104,8 +131,8 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc) -> str:
             lines.append(f"- `{signature}`" + ("" if len(models) == len(rows) else f" ({', '.join(models)})"))
         notes = []
         for row in rows:
-            if row["role"] == "ceiling":
-                notes.append(f"{row['model']} is the {CEILING_NAME}: reference B scored against reference A alone "
+            if row["role"] == "agreement":
+                notes.append(f"{row['model']} is the {AGREEMENT_NAME}: reference B scored against reference A alone "
                              f"({references}); every other row is scored against all "
                              "references.")
             if row["not_scored"]:
@@ -139,7 +166,7 @@ def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:
             for m in all_metrics:
                 score = row["scores"].get(m)
                 line += [fmt(score.value), fmt(score.ci_low), fmt(score.ci_high)] if score else ["", "", ""]
-            refs = ceiling_label(provenance, column) if row["role"] == "ceiling" else task_references_label(provenance, column)
+            refs = agreement_label(provenance, column) if row["role"] == "agreement" else task_references_label(provenance, column)
             line += [refs, fmt(s.truncated_share), fmt(s.max_tokens_share), fmt(s.off_target_share), fmt(s.tokens_per_s),
                      fmt(s.wall_s)]
             out.append(line)

@@ -19,6 +19,7 @@ from harness.score.resample import (
     percentile_ci,
     resampled_sums,
 )
+from harness.score.power import ALPHA, POWER, mde, se_from_deltas
 from harness.tasks import TASKS, get_task
 
 METRIC_NAMES = tuple(METRICS)  # the registered metrics at import (harness/metric_table.py; code reads METRICS)
@@ -150,11 +151,14 @@ def compare(
     seed: int = 0,
     n_boot: int = 1000,
     n_ar: int = 10000,
+    alpha: float = ALPHA,
+    power: float = POWER,
 ) -> list[Comparison]:
     """System B against system A on the same items, for every metric: ``delta = b − a`` with a
     paired-bootstrap 95 % CI, the paired-bootstrap p-value and the approximate-randomisation
     p-value. Draws and p-value conventions are sacrebleu's ``PairedTest`` (same seed → same
-    p-values for BLEU and chrF)."""
+    p-values for BLEU and chrF). The minimum detectable difference at ``alpha`` (two-sided) and
+    ``power`` comes from the SE of the same bootstrap deltas (`harness.score.power`)."""
     resolved = resolve_metrics(task, metrics)
     n_refs = check_pairs(hyps_a, references)
     if len(hyps_b) != len(hyps_a):
@@ -179,6 +183,7 @@ def compare(
         delta = value_b - value_a
         va, vb = metric.values(boot_a[:, cols], n), metric.values(boot_b[:, cols], n)
         low, high = percentile_ci(vb - va)
+        se = se_from_deltas(vb - va, n)
         p_ar_value = ar_p(metric.values(ar_a[:, cols], n), metric.values(ar_b[:, cols], n), delta)
         out.append(
             Comparison(
@@ -192,6 +197,8 @@ def compare(
                 p_ar=p_ar_value,
                 signature=f"{metric.signature(n_refs)}|seed:{seed}|bs:{n_boot}|ar:{n_ar}",
                 n=n,
+                se=se if se == se else None,  # NaN (fewer than two items) → None
+                mde=mde(se, n, alpha, power),
             )
         )
     return out

@@ -41,7 +41,9 @@ class Score:
 @dataclass(frozen=True)
 class Comparison:
     """System B against system A on the same items: ``delta = b − a`` with its paired 95 % CI,
-    the paired-bootstrap p-value and the approximate-randomisation p-value (two-sided)."""
+    the paired-bootstrap p-value and the approximate-randomisation p-value (two-sided), and the
+    test's power on these items: the delta's bootstrap SE and the minimum detectable difference
+    (`harness.score.power`; None when it cannot be sized)."""
 
     metric: str
     value_a: float
@@ -53,6 +55,8 @@ class Comparison:
     p_ar: float
     signature: str
     n: int
+    se: float | None = None
+    mde: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -148,7 +148,7 @@ def write_run(
             if task not in spec.outputs:
                 continue
             hyps = spec.outputs[task][:limit]
-            model_refs = [r[:1] for r in refs] if spec.role == "ceiling" else refs
+            model_refs = [r[:1] for r in refs] if spec.role == "agreement" else refs
             per_item = item_scores(task, hyps, model_refs, metrics[task])
             truncated = spec.truncated.get(task, [False] * len(hyps))[:limit]
             lines = []
@@ -245,7 +245,7 @@ def run_smoke(root: Path) -> Path:
 def standard_models() -> dict[str, ModelSpec]:
     """The rows the golden files show: on translation two models that differ by noise (each
     loses a word on every other item) and a clearly worse baseline; on summaries a perfect model,
-    one slightly worse on every item, a truncating baseline and the human ceiling."""
+    one slightly worse on every item, a truncating baseline and the reference-agreement row."""
     zh_ids, zh_src, zh_refs = task_items("summarize_zh")
     en_ids, en_src, en_refs = task_items("translate_zh_en")
 
@@ -271,7 +271,7 @@ def standard_models() -> dict[str, ModelSpec]:
             outputs={"summarize_zh": [s[:8] for s in zh_src], "translate_zh_en": ["The models." for _ in en_src]},
             truncated={"summarize_zh": [True, False, False, False, False, True]},
         ),
-        "human": ModelSpec(role="ceiling", outputs={"summarize_zh": [r[1] for r in zh_refs]}),
+        "human": ModelSpec(role="agreement", outputs={"summarize_zh": [r[1] for r in zh_refs]}),
     }
 
 

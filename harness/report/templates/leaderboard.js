@@ -10,7 +10,7 @@
   function option(value, text) { var o = el("option", null, text); o.value = String(value); return o; }
   function fmt(v) { return (v === null || v === undefined) ? "—" : v.toFixed(1); }
 
-  // Sortable tables: every tbody (ceiling / models / baselines) is sorted on its own.
+  // Sortable tables: every tbody (agreement / models / baselines) is sorted on its own.
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
     var heads = table.querySelectorAll("thead th");
     Array.prototype.forEach.call(heads, function (th, col) {
