@@ -166,9 +166,9 @@ def test_sampling_runs_one_at_a_time(engines):
 
 
 def test_default_config_translates_200_segments_per_direction_stratified(root):
-    """Issue 15: every real model that translates in configs/default.yaml gets ≥ 200 segments per
-    direction, drawn evenly from the five articles; all five articles are summarised; the real
-    models run batched."""
+    """Issues 15 and 19: every real model that translates in configs/default.yaml gets ≥ 200 segments
+    per direction, drawn evenly from the five articles; all 38 passages are summarised in both
+    languages; the real models run batched."""
     from collections import Counter
 
     from harness.config import load_config
@@ -179,8 +179,9 @@ def test_default_config_translates_200_segments_per_direction_stratified(root):
         per_article = Counter(item.doc_id for item in plan.tasks[task].items)
         assert sum(per_article.values()) >= 200 and len(per_article) == 5
         assert max(per_article.values()) - min(per_article.values()) <= 1, per_article
-    for task in ("summarize_zh", "summarize_en"):
-        assert len(plan.tasks[task].items) == 5
+    for task in ("summarize_passage_zh", "summarize_passage_en"):
+        assert len(plan.tasks[task].items) == 38
     real = [m for m in plan.models if m.config.backend == "gguf"]
-    assert {t for m in real for t in m.tasks} >= {"summarize_zh", "summarize_en", "translate_zh_en", "translate_en_zh"}
+    assert {t for m in real for t in m.tasks} >= {"summarize_passage_zh", "summarize_passage_en", "translate_zh_en",
+                                                  "translate_en_zh"}
     assert all(m.config.settings.parallel > 1 for m in real)
