@@ -370,31 +370,31 @@ def guideline_version(folder: Path) -> str:
     return match.group(1)
 
 
+def _per_language(folder: Path, doc_ids: list[str], load, what: str) -> dict:
+    """`<folder>/<language>/<doc>.yaml` of every document and summary language, each read by ``load``."""
+    out = {}
+    for language in SUMMARY_LANGUAGES:
+        for doc_id in doc_ids:
+            path = folder / language / f"{doc_id}.yaml"
+            if not path.is_file():
+                raise HarnessError(f"{path}: missing {what}")
+            out[doc_id, language] = load(path, doc_id, language)
+    return out
+
+
 def load_references(folder: Path, doc_ids: Iterable[str]) -> References:
     """Read every reference file of ``doc_ids``; a missing or malformed file is a HarnessError."""
     if not folder.is_dir():
         raise HarnessError(f"{folder}: references folder does not exist")
     doc_ids = list(doc_ids)
-    summaries = {}
-    for language in SUMMARY_LANGUAGES:
-        for doc_id in doc_ids:
-            path = folder / "summaries" / language / f"{doc_id}.yaml"
-            if not path.is_file():
-                raise HarnessError(f"{path}: missing summary file")
-            summaries[doc_id, language] = load_summary_file(path, doc_id, language)
+    summaries = _per_language(folder / "summaries", doc_ids, load_summary_file, "summary file")
     translations = {}
     for doc_id in doc_ids:
         path = folder / "translations" / "en" / f"{doc_id}.jsonl"
         if not path.is_file():
             raise HarnessError(f"{path}: missing translation file")
         translations[doc_id] = load_translation_file(path, doc_id)
-    passages = {}
-    for language in SUMMARY_LANGUAGES:
-        for doc_id in doc_ids:
-            path = folder / "passages" / language / f"{doc_id}.yaml"
-            if not path.is_file():
-                raise HarnessError(f"{path}: missing passage summary file")
-            passages[doc_id, language] = load_passage_file(path, doc_id, language)
+    passages = _per_language(folder / "passages", doc_ids, load_passage_file, "passage summary file")
     _reject_unknown_files(folder, doc_ids)
     return References(folder, guideline_version(folder), summaries, translations,
                       load_number_exceptions(folder / "number_exceptions.yaml"), passages)
