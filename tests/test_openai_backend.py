@@ -179,6 +179,10 @@ def test_stop_reason(choice, expected):
         ({"context_length": 4096}, "context_length and tokenizer go together"),
         ({"endpoint": "embeddings"}, "Input should be 'chat' or 'completions'"),
         ({"base_url": ["http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1/"]}, "lists a URL twice"),
+        # issue 22: both would authenticate; aiohttp refused it only at the first request
+        ({"base_url": "http://user:secret@127.0.0.1:1/v1", "api_key_env": "KEY"}, "base_url with credentials"),
+        ({"base_url": ["http://127.0.0.1:2/v1", "http://:secret@127.0.0.1:1/v1"], "api_key_env": "KEY"},
+         "use one of them"),
     ],
 )
 def test_settings_are_validated(kwargs, message):

@@ -107,6 +107,9 @@ BAD = [
     (["--hyp", "three.txt", "--ref", "three.txt", "--metric", "blue"], "error: --metric: unknown metric 'blue' (did you mean 'bleu'?)"),
     (["--hyp", "three.txt", "--ref", "three.txt", "--task", "summarise_zh"], "error: --task: unknown task 'summarise_zh' (did you mean 'summarize_zh'?)"),
     (["--hyp", "three.txt", "--ref", "three.txt", "--zh-tokenizer", "words"], "error: --zh-tokenizer: unknown tokenizer 'words' (known: char, jieba)"),
+    # issue 22: refused even when no ROUGE metric would use it
+    (["--hyp", "three.txt", "--ref", "three.txt", "--zh-tokenizer", "bogus", "--metric", "bleu"], "error: --zh-tokenizer: unknown tokenizer 'bogus' (known: char, jieba)"),
+    (["--hyp", "three.txt", "--ref", "three.txt", "--zh-tokenizer", "bogus", "--task", "translate_en_zh"], "error: --zh-tokenizer: unknown tokenizer 'bogus' (known: char, jieba)"),
     (["--hyp", "zh.txt", "--ref", "zh.txt", "--task", "summarize_en"], "error: --ref {d}/zh.txt: line 1: tokenizer 'rouge-default' would drop 6 of its 6 words/characters ('今天天气很好'); is the target language right? (task summarize_en)"),
     (["--hyp", "zh.txt", "--ref", "zh.txt", "--task", "translate_zh_en"], "error: --ref {d}/zh.txt: line 1: mostly Chinese text ('今天天气很好') scored as English; use a zh task (task translate_zh_en)"),
 ]

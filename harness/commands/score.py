@@ -14,6 +14,7 @@ from harness.options import N_BOOT_MAX, check_range, check_seed
 from harness.registry import did_you_mean
 from harness.score import get_metric, score_with_items
 from harness.score.neural import configure
+from harness.score.rouge import ZH_TOKENIZERS
 from harness.score.text import ScoringError
 from harness.tasks import TASKS
 
@@ -93,6 +94,8 @@ def score_command(
     for name in metric or ():
         if name not in METRICS:
             raise HarnessError(f"--metric: unknown metric '{name}'{did_you_mean(name, METRICS)}")
+    if zh_tokenizer is not None and zh_tokenizer not in ZH_TOKENIZERS:  # checked even when no ROUGE metric runs
+        raise HarnessError(f"--zh-tokenizer: unknown tokenizer '{zh_tokenizer}' (known: {', '.join(ZH_TOKENIZERS)})")
     if zh_tokenizer is not None and definition.target_lang != "zh":
         raise HarnessError(f"--zh-tokenizer: task {task} has an English target")
     check_seed(seed)

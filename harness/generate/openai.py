@@ -139,6 +139,14 @@ class OpenAISettings(BaseModel):
             raise ValueError("context_length and tokenizer go together (the harness counts tokens locally to fit the context)")
         return self
 
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self):
+        # aiohttp refuses a request with both (at the first request, with its own message): say it here
+        if self.api_key_env is not None and any(urlparse(u).username or urlparse(u).password for u in self.base_url):
+            raise ValueError("a base_url with credentials (user:password@host) and api_key_env both authenticate; "
+                             "use one of them")
+        return self
+
 
 def request_body(settings: OpenAISettings, text: str, max_new_tokens: int, gen: GenerationSettings) -> dict:
     body: dict[str, Any] = {"model": settings.model, "max_tokens": max_new_tokens, "seed": gen.seed}
