@@ -111,19 +111,28 @@ def _numbers(refs: References) -> Iterable[Problem]:
             yield Problem("number exception that matches nothing (stale)", f"{x.segment_id} ({x.number})")
 
 
+def _length_and_script(text: str, language: str, where: str, kind: str, bounds: tuple[int, int]) -> Iterable[Problem]:
+    """The length rule of a summary (`kind`: "summary" or "passage summary") and, for Chinese, the
+    script rule (Guideline §1 "Script": Simplified, also for the Traditional article 004)."""
+    low, high = bounds
+    n = summary_length(text, language)
+    if not low <= n <= high:
+        yield Problem(f"{language} {kind} length outside {low}–{high} {SUMMARY_UNIT[language]}", f"{where} ({n})")
+    if language == "zh" and to_simplified(text) != text:
+        yield Problem("Chinese summary not in Simplified script", where)
+
+
+def _identical(texts: list[str]) -> bool:
+    a, b = (" ".join(x.split()) for x in texts)
+    return a == b
+
+
 def _summaries(refs: References) -> Iterable[Problem]:
     for (doc_id, language), f in refs.summaries.items():
-        low, high = SUMMARY_LENGTH[language]
         for s in f.summaries:
-            n = summary_length(s.text, language)
-            if not low <= n <= high:
-                yield Problem(f"{language} summary length outside {low}–{high} {SUMMARY_UNIT[language]}",
-                              f"{doc_id}/{language}/{s.reference} ({n})")
-            # Guideline §1 "Script": Simplified, also for the Traditional article 004.
-            if language == "zh" and to_simplified(s.text) != s.text:
-                yield Problem("Chinese summary not in Simplified script", f"{doc_id}/zh/{s.reference}")
-        a, b = f.texts()
-        if " ".join(a.split()) == " ".join(b.split()):
+            yield from _length_and_script(s.text, language, f"{doc_id}/{language}/{s.reference}", "summary",
+                                          SUMMARY_LENGTH[language])
+        if _identical(f.texts()):
             yield Problem("summaries A and B identical", f"{doc_id}/{language}")
 
 
@@ -156,22 +165,16 @@ def _passages(refs: References, docs: list[Document]) -> Iterable[Problem]:
                     yield Problem("summary of an unknown passage", f"{p}/{language}")
                 if not missing and not unknown:
                     yield Problem("passage summaries out of passage order", f"{doc.id}/{language}")
-            low, high = PASSAGE_SUMMARY_LENGTH[language]
             for passage_id, summaries in f.passages.items():
                 for s in summaries:
                     where = f"{passage_id}/{language}/{s.reference}"
-                    n = summary_length(s.text, language)
-                    if not low <= n <= high:
-                        yield Problem(f"{language} passage summary length outside {low}–{high} "
-                                      f"{SUMMARY_UNIT[language]}", f"{where} ({n})")
-                    if language == "zh" and to_simplified(s.text) != s.text:
-                        yield Problem("Chinese summary not in Simplified script", where)
+                    yield from _length_and_script(s.text, language, where, "passage summary",
+                                                  PASSAGE_SUMMARY_LENGTH[language])
                     if language == "en" and CJK.search(s.text):
                         yield Problem("CJK characters in English", where)
                     for number in sorted(written_numbers(s.text, language) - article):
                         yield Problem("number in a summary that is not in its article", f"{where} ({number})")
-                a, b = (" ".join(x.split()) for x in f.texts(passage_id)) if passage_id in f.passages else ("", "-")
-                if a == b:
+                if _identical(f.texts(passage_id)):
                     yield Problem("summaries A and B identical", f"{passage_id}/{language}")
 
 
