@@ -137,7 +137,7 @@ def _human_provenance(root: Path) -> bool:
     from harness.data.seeds import load_documents
 
     refs = load_references(root / "references", [d.id for d in load_documents(root / "seeds")])
-    files = [*refs.summaries.values(), *refs.translations.values()]
+    files = [*refs.summaries.values(), *refs.passages.values(), *refs.translations.values()]
     return all(is_human(w, f.provenance.reviewed_by) for f in files for w in f.provenance.written_by)
 
 

@@ -469,9 +469,16 @@ def test_review_prints_status_summaries_and_segments_side_by_side(run_cli, root)
     assert ("- translations/en/003.jsonl: guideline 1.1, written 2026-11-25, version 3, "
             "AI-written (Claude), not reviewed") in lines
     assert "- validation: OK" in lines
-    assert lines.index("## Summaries (zh)") < lines.index("## Summaries (en)") < lines.index(
+    assert ("- passages/en/003.yaml: guideline 1.1, written 2026-12-07, version 1, "
+            "AI-written (Claude), not reviewed") in lines
+    passages = "## Passage summaries (the passage's segments are in the translation below)"
+    assert lines.index("## Summaries (zh)") < lines.index("## Summaries (en)") < lines.index(passages) < lines.index(
         "## Translation (segment id │ source │ English reference)")
     assert "[A] (195 characters)" in lines and "[B] (110 words)" in lines
+    heads = [line for line in lines if line.startswith("-- 003-p") and " segments " in line]
+    assert len(heads) == 11  # the 11 passages of 003, each followed by its zh A, zh B, en A, en B
+    assert heads[0] == "-- 003-p01-p04: segments 003-p01-s01 to 003-p04-s01 (7 segments, 444 characters)"
+    assert sum(line.startswith(("[zh A] (", "[zh B] (", "[en A] (", "[en B] (")) for line in lines) == 44
     row = next(line for line in lines if line.startswith("003-p08-s01"))
     assert row.startswith("003-p08-s01  机器之心:CES 刚刚落下帷幕") and "│ Synced: CES has just" in row
     assert all(len(line) <= 120 for line in lines)  # CJK cells counted double: still within width

@@ -13,7 +13,8 @@ from harness.data.provenance import collapse, label
 from harness.data.reference_checks import problems, validate
 from harness.data.references import load_references
 from harness.data.review import render_review
-from harness.data.review_sheet import apply_sheet, write_sheet
+from harness.data.review_apply import apply_sheet
+from harness.data.review_sheet import write_sheet
 from harness.data.rules import SEEDS_BY_ID
 from harness.data.seeds import load_documents
 from harness.errors import HarnessError
@@ -90,13 +91,15 @@ def refs_review(
                                                  "self-contained HTML view beside it, instead of printing."),
 ) -> None:
     """Print a document's review sheet: review status and validation problems, the four
-    summaries, then every segment with its English reference side by side.
+    summaries, each passage's summaries (with its segment range), then every segment with its
+    English reference side by side.
 
     Columns: segment id │ source │ English. Works on references that do not pass validation yet.
 
-    With --out FILE.csv: one row per summary and per segment (id, file and its version, sha256
-    of the source, source, reference, and empty verdict / correction / comment columns for the
-    reviewer) plus FILE.html, a read-only view. Record it with `harness refs apply FILE.csv`.
+    With --out FILE.csv: one row per article summary, per passage summary and per segment (id,
+    file and its version, sha256 of the source and of the reference, source, reference, and empty
+    verdict / correction / comment columns for the reviewer) plus FILE.html, a read-only view.
+    Record it with `harness refs apply FILE.csv`.
     """
     if width < 0:
         raise HarnessError(f"--width: must be 0 (terminal width) or a positive number of cells, got {width}")
@@ -104,8 +107,8 @@ def refs_review(
     docs, refs = _load(seeds, references)
     doc = next(d for d in docs if d.id == doc_id)
     if out is not None:
-        sheet, view = write_sheet(doc, refs, out)
-        typer.echo(f"wrote {sheet} ({len(doc.segments) + 4} rows to review) and {view}")
+        sheet, view, n_rows = write_sheet(doc, refs, out)
+        typer.echo(f"wrote {sheet} ({n_rows} rows to review) and {view}")
         return
     columns = width or shutil.get_terminal_size((140, 40)).columns
     for line in render_review(doc, refs, problems(refs, docs), max(60, columns)):
@@ -122,10 +125,11 @@ def refs_apply(
     references: Path = REFS_OPT,
     data: Path = DATA_OPT,
 ) -> None:
-    """Record a filled-in review sheet: check every row first (unknown or missing ids, a changed
-    source, a sheet for another file version, a missing or unknown verdict, a correction on an
-    'ok' row: exit 2, one line, nothing written); then write the corrections, sign the document's
-    reference files off (reviewer, date, each item's verdict and the previous text in
+    """Record a filled-in review sheet: check every row first (unknown or missing ids, a source or
+    reference changed since the sheet was written, a sheet for another file version, a missing or
+    unknown verdict, a correction on an 'ok' row: exit 2, one line, nothing written); then write
+    the corrections, sign the document's five reference files off (article summaries, passage
+    summaries, translation: reviewer, date, each item's verdict and the previous text in
     review_history, version + 1) and rebuild DATA, so that the card and every label follow."""
     day = date or datetime.now(timezone.utc).strftime("%Y-%m-%d")
     applied = apply_sheet(sheet, reviewer, day, seeds=seeds, references=references, data=data,

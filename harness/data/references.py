@@ -43,7 +43,7 @@ VERDICTS = ("ok", "fix")  # a reviewer's verdict on one item (GUIDELINES.md §4)
 
 @dataclass(frozen=True)
 class ReviewItem:
-    id: str  # segment id or `<doc>/<lang>/<A|B>`
+    id: str  # segment id, `<doc>/<lang>/<A|B>` or `<passage>/<lang>/<A|B>`
     verdict: str  # one of VERDICTS
     comment: str = ""
     previous: str | None = None  # the text before the correction (verdict `fix`)
@@ -68,7 +68,7 @@ class Correction:
     version: int
     date: str
     by: Agent
-    id: str  # segment id or `<doc>/<lang>/<A|B>`, as in a review sheet
+    id: str  # segment id, `<doc>/<lang>/<A|B>` or `<passage>/<lang>/<A|B>`, as in a review sheet
     previous: str
     reason: str
 
@@ -315,7 +315,10 @@ def load_passage_file(path: Path, doc_id: str, language: str) -> PassageFile:
         passages[passage_id] = _summaries(_field(item, "summaries", path, where, kind=list), path, where)
     writers = tuple(dict.fromkeys(s.written_by for summaries in passages.values() for s in summaries))
     written_on = ", ".join(sorted({s.written_on for summaries in passages.values() for s in summaries}))
-    return PassageFile(path, doc_id, language, _provenance(meta, path, writers, written_on), passages)
+    provenance = _provenance(meta, path, writers, written_on)
+    _check_corrected_ids(provenance, (f"{p}/{language}/{s.reference}" for p, summaries in passages.items()
+                                      for s in summaries), path)
+    return PassageFile(path, doc_id, language, provenance, passages)
 
 
 def load_translation_file(path: Path, doc_id: str) -> TranslationFile:

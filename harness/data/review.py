@@ -10,9 +10,11 @@ import unicodedata
 from collections.abc import Iterable
 
 from harness.data.clean import Document
+from harness.data.passages import document_passages
 from harness.data.provenance import collapse, label
 from harness.data.reference_checks import SUMMARY_UNIT, Problem, summary_length
 from harness.data.references import References
+from harness.data.review_sheet import reviewed_files
 
 # A Latin word (with the spaces after it) stays whole; every other character is its own unit.
 UNIT = re.compile(r"[A-Za-z0-9'’.,;:!?%$&()\"\-–/+]+ *| +|.")
@@ -73,8 +75,7 @@ def render_review(doc: Document, refs: References, found: Iterable[Problem], wid
         "",
         "## Review status",
     ]
-    files = [refs.summaries[doc.id, "zh"], refs.summaries[doc.id, "en"], translation]
-    for f in files:
+    for f in reviewed_files(doc, refs):
         p = f.provenance
         out.append(f"- {f.path.relative_to(refs.folder).as_posix()}: guideline {p.guideline_version}, "
                    f"written {p.written_on}, {_status(p)}")
@@ -87,6 +88,19 @@ def render_review(doc: Document, refs: References, found: Iterable[Problem], wid
             n = summary_length(s.text, language)
             out.append(f"[{s.reference}] ({n} {SUMMARY_UNIT[language]})")
             out += ["  " + line for line in wrap_cells(s.text, text_width)]
+    out += ["", "## Passage summaries (the passage's segments are in the translation below)"]
+    for passage in document_passages(doc):
+        first, last = passage.segment_ids[0], passage.segment_ids[-1]
+        out.append(f"-- {passage.id}: segments {first} to {last} ({len(passage.segment_ids)} segments, "
+                   f"{len(passage.text)} characters)")  # counted as docs/data.md counts passages
+        for language in ("zh", "en"):
+            summaries = refs.passages[doc.id, language].passages.get(passage.id, ())
+            if not summaries:
+                out.append(f"[{language}] (MISSING)")
+            for s in summaries:
+                n = summary_length(s.text, language)
+                out.append(f"[{language} {s.reference}] ({n} {SUMMARY_UNIT[language]})")
+                out += ["  " + line for line in wrap_cells(s.text, text_width)]
     id_width = len(doc.segments[0].id) + 2 if doc.segments else 2
     # Chinese takes two cells a character and ~3.8 English characters translate one: 2:3 of the room
     # keeps both columns about equally long.
