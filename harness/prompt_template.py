@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -14,7 +15,12 @@ from harness.request import Prompt
 class PromptTemplate(BaseModel):
     """A task prompt. `input` shows an item's source (`{source}`), `output` an answer (`{target}`,
     at its end). The plain form is: instruction, the shots, the item's input and the output label;
-    the chat form puts the instruction and input in a user turn and shots as earlier turns."""
+    the chat form puts the instruction and input in a user turn and shots as earlier turns.
+
+    `order: source_first` puts the instruction after the item's input (in the plain form and in the
+    user turn): two tasks whose prompts then start with the same text up to the end of the source
+    share its evaluation on an engine that reuses prompt prefixes (`share_sources`,
+    harness.generate.llama_batch). Shots keep instruction-first turns."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -23,6 +29,7 @@ class PromptTemplate(BaseModel):
     instruction: str
     input: str
     output: str
+    order: Literal["instruction_first", "source_first"] = "instruction_first"
 
     @field_validator("version", "instruction")
     @classmethod
@@ -47,7 +54,12 @@ class PromptTemplate(BaseModel):
 
     @property
     def sha256(self) -> str:
-        return sha256_json(self.model_dump())
+        # the default order is left out, so templates written before it existed keep their hash
+        # (and every cached completion its key)
+        dump = self.model_dump()
+        if dump["order"] == "instruction_first":
+            del dump["order"]
+        return sha256_json(dump)
 
     def _input(self, source: str) -> str:
         return self.input.replace("{source}", source)
@@ -58,9 +70,11 @@ class PromptTemplate(BaseModel):
     def build(self, source: str, shots: Sequence[tuple[str, str]] = ()) -> Prompt:
         """The item's prompt in both forms; `shots` are (source, answer) pairs from other documents."""
         cue = self.output[: -len("{target}")].rstrip()
-        blocks = [self.instruction.strip()]
+        instruction = self.instruction.strip()
+        source_first = self.order == "source_first"
+        blocks = [] if source_first else [instruction]
         blocks += [f"{self._input(s)}\n{self._answer(a)}" for s, a in shots]
-        blocks.append(f"{self._input(source)}\n{cue}")
+        blocks += [self._input(source), f"{instruction}\n{cue}"] if source_first else [f"{self._input(source)}\n{cue}"]
         plain = "\n\n".join(blocks)
 
         messages: list[tuple[str, str]] = []
@@ -69,7 +83,11 @@ class PromptTemplate(BaseModel):
         turns = [*shots, (source, None)]
         for n, (s, answer) in enumerate(turns):
             user = self._input(s)
-            messages.append(("user", f"{self.instruction.strip()}\n\n{user}" if n == 0 else user))
+            if source_first and answer is None:
+                user = f"{user}\n\n{instruction}"
+            elif n == 0:
+                user = f"{instruction}\n\n{user}"
+            messages.append(("user", user))
             if answer is not None:
                 messages.append(("assistant", answer))
         label = self.input[: self.input.index("{source}")].strip()  # "Chinese:", "文章："

@@ -13,7 +13,8 @@ import pytest
 
 from harness.generate import gguf
 from harness.request import GenerationSettings, Prompt, Rendered, Request, with_plain_stops
-from harness.generate.llama_batch import common_prefix_length, decode_order, shared_prefix_length
+from harness.generate.llama_batch import (PromptGroup, common_prefix_length, decode_order, prompt_groups,
+                                         shared_prefix_length)
 from helpers.gguf_models import GEMMA
 
 # --------------------------------------------------------------------------- pure helpers
@@ -62,6 +63,40 @@ SOURCES = ["大模型爆火这一年", "今天的天气很好，我们去公园�
            "这家公司发布了新的手机。", "我们明天早上八点见面。"]
 
 
+# Token rows: 1-4 share 40 tokens (a "source") then differ (two tasks' instructions); 5 shares 39.
+_SRC = list(range(100, 140))
+_GROUP_PROMPTS = [[7, 8, *_SRC, 1, 2], [7, 8, *_SRC, 3], [7, 8, *_SRC[:39], 9, 9], [7, 8, 50, 51], [7, 8, *_SRC, 1, 2, 5]]
+
+
+@pytest.mark.parametrize(
+    ("prompts", "n_prefix", "share", "minimum", "groups"),
+    [
+        # off: every prompt its own group, in decode order (longest first, then token ids)
+        (_GROUP_PROMPTS, 2, False, 32, [PromptGroup((i,), 2) for i in (4, 0, 2, 1, 3)]),
+        # on: the three prompts with the whole 40-token source form a group whose prefix is the 42 tokens
+        # they share; prompt 2 shares 41 tokens with them (2 + 39) and joins too, the group's prefix
+        # dropping to 41; prompt 3 shares only the call's prefix
+        (_GROUP_PROMPTS, 2, True, 32, [PromptGroup((4, 0, 2, 1), 41), PromptGroup((3,), 2)]),
+        # a minimum of 40: prompt 2's 39 shared source tokens are too few, the other three still group
+        (_GROUP_PROMPTS, 2, True, 40, [PromptGroup((4, 0, 1), 42), PromptGroup((2,), 2), PromptGroup((3,), 2)]),
+        # a minimum above what any of them share beyond the call's prefix: no group
+        (_GROUP_PROMPTS, 2, True, 43, [PromptGroup((i,), 2) for i in (4, 0, 2, 1, 3)]),
+        # the prefix stops one token short of the shortest member (it must evaluate its last token)
+        ([[1] * 40, [1] * 45], 0, True, 32, [PromptGroup((1, 0), 39)]),
+        ([[5, 6]], 0, True, 1, [PromptGroup((0,), 0)]),  # one prompt
+    ],
+)
+def test_prompt_groups(prompts, n_prefix, share, minimum, groups):
+    assert prompt_groups(prompts, n_prefix, share, minimum) == groups
+
+
+def test_prompt_groups_depend_on_the_prompts_only():
+    order = [3, 0, 4, 2, 1]
+    shuffled = [_GROUP_PROMPTS[i] for i in order]
+    mapped = [PromptGroup(tuple(order[i] for i in g.members), g.prefix) for g in prompt_groups(shuffled, 2, True, 32)]
+    assert mapped == prompt_groups(_GROUP_PROMPTS, 2, True, 32)
+
+
 def _items(max_new_tokens: int = 10) -> list[Request]:
     out = []
     for i, source in enumerate(SOURCES):
@@ -84,6 +119,8 @@ def engines(model_cache):
         name: gguf.load(gguf.GGUFSettings(model=GEMMA, engine="llama.cpp", n_ctx=512, parallel=p, prefix_reuse=r))
         for name, p, r in [("single", 1, True), ("batched", 4, True), ("no_reuse", 4, False)]
     }
+    loaded["sharing"] = gguf.load(gguf.GGUFSettings(model=GEMMA, engine="llama.cpp", n_ctx=512, parallel=4,
+                                                    share_sources=True))
     yield loaded
     for backend in loaded.values():
         backend.close()
@@ -156,6 +193,50 @@ def test_batch_settings_are_in_the_identity_only_when_batched(engines):
                                   "order": "longest prompt first"}
     assert no_reuse["batched"]["prefix_reuse"] is False
     assert {k: v for k, v in batched.items() if k != "batched"} == single
+
+
+def _two_tasks(max_new_tokens: int = 8) -> list[Request]:
+    """Each source read by two source-first prompts (as summarize_passage_zh/_en v2): same text up to
+    the end of the source, then each task's instruction."""
+    out = []
+    for i, source in enumerate(SOURCES[1:4]):
+        passage = source * 6  # a run long enough to form a group (GROUP_MINIMUM tokens)
+        for task, ask in (("zh", "请用一句中文概括上面的文字。"), ("en", "Summarise the text above in one English sentence.")):
+            text = f"{passage}\n\n{ask}"
+            out.append(Request(id=f"{task}{i}", prompt=Prompt(messages=(("user", text),), plain=text), source=passage,
+                               max_new_tokens=max_new_tokens))
+    return out
+
+
+def test_shared_sources_are_evaluated_once_and_outputs_are_reproducible(engines):
+    """share_sources: each source's prompt tokens are evaluated once for both of its prompts (the
+    counters the manifest's info reports), answers are reproducible and independent of submission
+    order, and the identity says so (so the cache key differs from the unshared engine's)."""
+    sharing, batched = engines["sharing"], engines["batched"]
+    requests = _two_tasks()
+    sharing.llama.load_weights()  # the decoder and its counters exist from the first generate on
+    before = (sharing.llama.batched.prompt_tokens, sharing.llama.batched.evaluated_tokens)
+    first = _generate(sharing, requests)
+    prompt_tokens = sharing.llama.batched.prompt_tokens - before[0]
+    evaluated = sharing.llama.batched.evaluated_tokens - before[1]
+    shared_runs = [common_prefix_length([sharing.llama.encode(r.prompt and sharing.render(r.prompt)) for r in pair])
+                   for pair in zip(requests[::2], requests[1::2])]
+    assert all(n >= 32 for n in shared_runs)
+    # what was saved: each pair's common run, evaluated once instead of twice (less the call's own prefix,
+    # which the unshared engine saves too)
+    prefix = sharing.llama.batched.prefix_tokens
+    assert prompt_tokens - evaluated == sum(n - prefix for n in shared_runs) + prefix * (len(requests) - 1)
+    assert _generate(sharing, requests[::-1]) == first
+    assert set(first) == {r.id for r in requests} and all(n >= 1 for _, n, _ in first.values())
+    assert sharing.identity()["batched"]["share_sources"] is True
+    assert "share_sources" not in batched.identity()["batched"]
+    assert sharing.combines_tasks and not batched.combines_tasks
+    assert sharing.info().details["prompt_tokens_evaluated"] == sharing.llama.batched.evaluated_tokens
+
+
+def test_share_sources_needs_the_batched_engine():
+    with pytest.raises(ValueError, match="share_sources needs the batched engine"):
+        gguf.GGUFSettings(model=GEMMA, parallel=1, share_sources=True)
 
 
 def test_sampling_runs_one_at_a_time(engines):

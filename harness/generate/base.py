@@ -29,6 +29,9 @@ class Backend(ABC):
 
     #: Maximum tokens of prompt + output, or None when the backend has no limit (baselines).
     context_length: int | None = None
+    #: True when the backend wants all of a model's tasks in one `generate` call (request ids are
+    #: then made unique across tasks by the caller): the llama.cpp engine with `share_sources`.
+    combines_tasks: bool = False
 
     @abstractmethod
     def identity(self) -> dict:

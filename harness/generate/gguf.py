@@ -11,6 +11,8 @@ Config entry (`backend: gguf`), validated by `GGUFSettings`:
       parallel: 1                          # llama.cpp: sequences decoded together (1, the default: one at a time;
                                            # the shipped configs use 5-16)
       prefix_reuse: true                   # llama.cpp, parallel > 1: the shared prompt prefix evaluated once
+      share_sources: false                 # llama.cpp, parallel > 1: the model's tasks in one call; prompts that
+                                           # start with the same source (source-first prompts) evaluate it once
       batch_size: auto                     # transformers engine only
 
 
@@ -40,7 +42,7 @@ import importlib.util
 import time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.errors import HarnessError
 from harness.generate.catalogue import CATALOGUE, CatalogueModel, get_model
@@ -72,6 +74,15 @@ class GGUFSettings(BaseModel):
         "llama.cpp: sequences decoded together in one llama_decode (greedy only); 1 is the one-at-a-time engine"))
     prefix_reuse: bool = Field(True, description=(
         "llama.cpp, parallel > 1: evaluate the prompt prefix shared by every item of a task once and copy its KV cache"))
+    share_sources: bool = Field(False, description=(
+        "llama.cpp, parallel > 1: run the model's tasks in one batched call, so prompts that start with the same "
+        "source (tasks whose prompts put the source first) evaluate it once (harness.generate.llama_batch)"))
+
+    @model_validator(mode="after")
+    def _sharing_needs_batches(self) -> GGUFSettings:
+        if self.share_sources and self.parallel < 2:
+            raise ValueError("share_sources needs the batched engine: set parallel to 2 or more")
+        return self
 
     @field_validator("model")
     @classmethod
@@ -113,7 +124,8 @@ def load(settings: GGUFSettings) -> LlamaCppBackend | GGUFTransformersBackend:
     model = GGUFModel(entry, meta, engine, resolve_n_ctx(settings, entry, meta))
     if engine == "llama.cpp":
         llama = LlamaCppEngine(path, model.n_ctx, settings.threads or default_threads(), meta.add_bos,
-                               parallel=settings.parallel, prefix_reuse=settings.prefix_reuse)
+                               parallel=settings.parallel, prefix_reuse=settings.prefix_reuse,
+                               share_sources=settings.share_sources)
         backend: LlamaCppBackend | GGUFTransformersBackend = LlamaCppBackend(model, llama)
     else:
         folder = convert_to_safetensors(entry, path, model.chat_template)

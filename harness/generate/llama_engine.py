@@ -66,7 +66,7 @@ class LlamaCppEngine:
     n_batch = 512
 
     def __init__(self, path: Path, n_ctx: int, threads: int, add_bos: bool, *, parallel: int = 1,
-                 prefix_reuse: bool = True):
+                 prefix_reuse: bool = True, share_sources: bool = False):
         _silence_llama_cpp()
         self._vocab = None  # read on first use: a run whose token counts are memoised never reads it
         self.path = path
@@ -75,6 +75,7 @@ class LlamaCppEngine:
         self.add_bos = add_bos
         self.parallel = parallel
         self.prefix_reuse = prefix_reuse
+        self.share_sources = share_sources and parallel > 1
         self.llm = None  # llama_cpp.Llama, on the first generate
         self.batched = None  # BatchedDecoder when parallel > 1, on the first generate
 
@@ -103,7 +104,7 @@ class LlamaCppEngine:
         if self.parallel <= 1:
             return None
         return batched_settings(n_parallel=self.parallel, n_ctx_seq=self.n_ctx, n_batch=self.n_batch,
-                                prefix_reuse=self.prefix_reuse)
+                                prefix_reuse=self.prefix_reuse, share_sources=self.share_sources)
 
     def load_weights(self) -> None:
         if self.llm is not None:
@@ -114,7 +115,8 @@ class LlamaCppEngine:
                          n_threads_batch=self.threads, n_batch=self.n_batch, seed=0, verbose=False)
         if self.parallel > 1:
             self.batched = BatchedDecoder(self.llm._model, n_parallel=self.parallel, n_ctx_seq=self.n_ctx,
-                                          threads=self.threads, n_batch=self.n_batch, prefix_reuse=self.prefix_reuse)
+                                          threads=self.threads, n_batch=self.n_batch, prefix_reuse=self.prefix_reuse,
+                                          share_sources=self.share_sources)
 
     def version(self) -> str:
         import llama_cpp  # heavy: only the llama.cpp engine needs it
@@ -230,6 +232,12 @@ class LlamaCppBackend(Backend):
         self._counts = TokenCounts(f"{model.entry.sha256}|add_bos:{model.meta.add_bos}|special:yes|"
                                    f"llama-cpp-python:{llama.version()}")
 
+    @property
+    def combines_tasks(self) -> bool:
+        """The pipeline gives this backend every task of the model in one `generate` call, so
+        prompts of different tasks that start with the same source share its evaluation."""
+        return self.llama.share_sources
+
     def identity(self) -> dict:
         out = self.model.identity()
         out["engine_version"] = self.llama.version()
@@ -254,6 +262,9 @@ class LlamaCppBackend(Backend):
                        vocab_loaded=self.llama.vocab_loaded)  # False when every token count was memoised too
         if batched is not None:
             details.update(batched=batched)
+        if self.llama.batched is not None:  # what prefix sharing saved, over every call so far
+            details.update(prompt_tokens=self.llama.batched.prompt_tokens,
+                           prompt_tokens_evaluated=self.llama.batched.evaluated_tokens)
         return BackendInfo(engine=self.model.engine, details=details)
 
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:

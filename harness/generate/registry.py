@@ -85,7 +85,7 @@ BACKENDS: dict[str, BackendSpec] = {
         "harness.generate.gguf:GGUFSettings",
         "harness.generate.gguf:load",
         # parallel and prefix_reuse enter the key through the identity, only when batched (parallel > 1)
-        cache_neutral=frozenset({"threads", "batch_size", "parallel", "prefix_reuse"}),
+        cache_neutral=frozenset({"threads", "batch_size", "parallel", "prefix_reuse", "share_sources"}),
         preflight="harness.generate.gguf:preflight",
     ),
     "openai": BackendSpec(

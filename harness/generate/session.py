@@ -6,6 +6,7 @@
               max_new_tokens exceed the context (the rule below)
     key       the cache key of a fitted request: sha256 of everything that can change a completion
     complete  cache first; the backend generates the rest, committed in batches as they finish
+              (`complete_tasks`: several tasks in one backend call, for a backend that combines them)
 
 Truncation rule: the item's source keeps its head, cut at a sentence boundary (the most whole
 sentences that fit; only when not even the first sentence fits is it cut inside that sentence, by
@@ -143,42 +144,62 @@ class GenerationSession:
     def complete(self, task: PromptSource, fitted: Sequence[Rendered], progress: Progress
                  ) -> tuple[dict[str, CachedCompletion], int]:
         """Completions by item id (cached ones first) and how many were generated now."""
-        keys = [self.key(r, task) for r in fitted]
+        out, generated = self.complete_tasks([(task, fitted, progress)])[0]
+        return out, len(generated)
+
+    def complete_tasks(self, parts: Sequence[tuple[PromptSource, Sequence[Rendered], Progress]]
+                       ) -> list[tuple[dict[str, CachedCompletion], set[str]]]:
+        """`complete` for several tasks in ONE backend call (for a backend that `combines_tasks`):
+        per task, completions by item id and the ids generated now. Item ids repeat across tasks
+        (two tasks on the same passages), so the backend sees them as ``task/id``."""
         cached = self.spec.cached
-        hits = self.cache.get_many(keys) if cached else {}
-        out = {r.request.id: hits[k] for r, k in zip(fitted, keys) if k in hits}
-        progress.advance(len(out), 0)
-        todo = [(r, k) for r, k in zip(fitted, keys) if k not in hits]
+        results: list[tuple[dict[str, CachedCompletion], set[str]]] = []
+        todo: list[Rendered] = []
+        origin: dict[str, tuple[int, str, str]] = {}  # id the backend sees → (part, item id, cache key)
+        for n, (task, fitted, progress) in enumerate(parts):
+            keys = [self.key(r, task) for r in fitted]
+            hits = self.cache.get_many(keys) if cached else {}
+            out = {r.request.id: hits[k] for r, k in zip(fitted, keys) if k in hits}
+            progress.advance(len(out), 0)
+            results.append((out, set()))
+            for r, k in zip(fitted, keys):
+                if k in hits:
+                    continue
+                sent = r if len(parts) == 1 else replace(r, request=replace(r.request, id=f"{task.name}/{r.request.id}"))
+                todo.append(sent)
+                origin[sent.request.id] = (n, r.request.id, k)
         if not todo:
-            return out, 0
-        key_of = {r.request.id: k for r, k in todo}
+            return results
         pending: list[tuple[str, str, CachedCompletion]] = []
         last_commit = time.monotonic()
         try:
-            for c in self.backend.generate([r for r, _ in todo], self.generation):
+            for c in self.backend.generate(todo, self.generation):
                 if c is None:  # a backend's tick (nothing finished): commit on time even when a server hangs
                     if pending and time.monotonic() - last_commit >= COMMIT_EVERY_S:
                         self.cache.put_many(pending)
                         pending, last_commit = [], time.monotonic()
                     continue
-                if c.id not in key_of or c.id in out:
+                n, item, key = origin.get(c.id, (-1, "", ""))
+                if n < 0 or item in results[n][0]:
                     raise RuntimeError(f"backend of {self.model} returned an unexpected or repeated id {c.id!r}")
                 if c.stop_reason not in STOP_REASONS:
                     raise RuntimeError(f"backend of {self.model} returned stop_reason {c.stop_reason!r}")
-                out[c.id] = CachedCompletion(c.raw, c.output_tokens, c.stop_reason, c.latency_s)
+                out, generated = results[n]
+                out[item] = CachedCompletion(c.raw, c.output_tokens, c.stop_reason, c.latency_s)
+                generated.add(item)
                 if cached:
-                    pending.append((key_of[c.id], self.model, out[c.id]))
+                    pending.append((key, self.model, out[item]))
                     if len(pending) >= COMMIT_EVERY_N or time.monotonic() - last_commit >= COMMIT_EVERY_S:
                         self.cache.put_many(pending)
                         pending, last_commit = [], time.monotonic()
-                progress.advance(1, c.output_tokens)
+                parts[n][2].advance(1, c.output_tokens)
         finally:
             self.cache.put_many(pending)  # also on an exception: what finished is kept
-        lost = [i for i in key_of if i not in out]
+        lost = [i for i, (n, item, _) in origin.items() if item not in results[n][0]]
         if lost:
             raise RuntimeError(f"backend of {self.model} returned no completion for {len(lost)} item(s): "
                                f"{', '.join(lost[:5])}")
-        return out, len(todo)
+        return results
 
 
 def largest(upper: int, ok: Callable[[int], bool]) -> int:

@@ -2,7 +2,8 @@
 
     evaluate         plan_run, then run_model per model, then write_run
     run_model        one GenerationSession per model (harness.generate.session): fit each prompt
-                     into the context, cache first, generate the rest; then post-process
+                     into the context, cache first, generate the rest; then post-process (a backend
+                     that `combines_tasks` gets all the model's tasks in one call: run_tasks_together)
     make_prediction  post-process (named rules), raw and cleaned output both kept
     write_run        the manifest and predictions, scored by `rescore` (as `harness rescore`)
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -155,7 +157,11 @@ def run_model(plan: RunPlan, model: ModelPlan, cache, reporter: RunReporter) -> 
     backend = model.spec.load(model.config.settings)
     try:
         session = open_session(plan, model, backend, cache)
-        runs = [run_task(session, plan.tasks[task], plan.config.postprocess, reporter) for task in model.tasks]
+        tasks = [plan.tasks[task] for task in model.tasks]
+        if backend.combines_tasks and len(tasks) > 1:
+            runs = run_tasks_together(session, tasks, plan.config.postprocess, reporter)
+        else:
+            runs = [run_task(session, task, plan.config.postprocess, reporter) for task in tasks]
         # asked again: a backend may learn more while generating (the `file` backend records the
         # sha256 of each outputs file it read)
         record = {"identity": backend.identity(), "info": asdict(backend.info())}
@@ -173,6 +179,29 @@ def run_task(session: GenerationSession, task: TaskPlan, rules: Sequence[str], r
     predictions = [make_prediction(r, completions[r.request.id], rules) for r in fitted]
     return TaskRun(session.model, task.name, predictions, time.perf_counter() - start, generated,
                    len(fitted) - generated)
+
+
+def run_tasks_together(session: GenerationSession, tasks: Sequence[TaskPlan], rules: Sequence[str],
+                       reporter: RunReporter) -> list[TaskRun]:
+    """All of a model's tasks in one backend call (`share_sources`: tasks reading the same source
+    evaluate it once). A task's wall time is its prompt fitting plus the latencies of the answers
+    generated for it now, which add up to the shared call's wall time (harness.generate.llama_engine)."""
+    fitted, fit_s = [], []
+    for task in tasks:
+        start = time.perf_counter()
+        fitted.append([session.fit(task, item)[0] for item in task.items])
+        fit_s.append(time.perf_counter() - start)
+    with ExitStack() as stack:
+        bars = [stack.enter_context(reporter.bar(f"{session.model} · {task.name}", len(f)))
+                for task, f in zip(tasks, fitted)]
+        results = session.complete_tasks(list(zip(tasks, fitted, bars)))
+    runs = []
+    for task, task_fitted, seconds, (completions, generated) in zip(tasks, fitted, fit_s, results):
+        predictions = [make_prediction(r, completions[r.request.id], rules) for r in task_fitted]
+        wall = seconds + sum(p.latency_s for p in predictions if p.id in generated)
+        runs.append(TaskRun(session.model, task.name, predictions, wall, len(generated),
+                            len(task_fitted) - len(generated)))
+    return runs
 
 
 def make_prediction(rendered: Rendered, completion: CachedCompletion, rules: Sequence[str]) -> Prediction:
