@@ -427,7 +427,7 @@ def test_score_cli_json_items_with_details(tmp_path, run_cli):
         "error: numbers: needs the source texts (--src FILE for harness score)"]
 
 
-def test_run_scores_numbers_against_the_sources(tmp_path, root, monkeypatch):
+def test_run_scores_numbers_against_the_sources(tmp_path, root, monkeypatch, run_cli):
     from harness.config import parse_config
     from harness.pipeline.run import evaluate
     from harness.tasks import load_items
@@ -451,6 +451,16 @@ def test_run_scores_numbers_against_the_sources(tmp_path, root, monkeypatch):
     assert "|mode:f|" in scores["numbers"]["signature"]  # a translation task: F, not precision only
     predictions = [json.loads(line) for line in (folder / "predictions" / "system" / "translate_zh_en.jsonl").open()]
     assert [p["scores"]["numbers"] for p in predictions] == [100.0, 0.0]
+    # compare and the leaderboard recompute numbers against the same sources
+    rows = [{"id": it.id, "output": it.references[0]} for it in items]
+    outputs.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    fixed = evaluate(parse_config({**config.to_dict(), "run": "numbers-fixed"}), results_root=tmp_path / "results")
+    code, out, err = run_cli("compare", str(folder), str(fixed), "--metric", "numbers")
+    assert code == 0, err
+    assert "numbers" in out and "33.33" in out  # 66.67 → 100
+    code, out, err = run_cli("leaderboard", str(folder), str(fixed), "--out", str(tmp_path / "board"),
+                             "--main-metric", "translate_zh_en=numbers")
+    assert code == 0, err
 
 
 def test_metrics_check_runs_numbers(root):
