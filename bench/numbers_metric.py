@@ -12,6 +12,9 @@ references/translations/en:
    swapped 万 ↔ 千 / 亿 ↔ 百万 / million ↔ billion, a number dropped, a percentage added), on
    every pair it applies to, the share where the faithful output scores above the perturbed one
    (target: >= 95 %). --misses prints the pairs where it does not.
+
+3. the reference summaries (data/summarization.parquet, data/passages.parquet; A and B) against
+   their article or passage, in the summaries' precision-only mode.
 """
 
 from __future__ import annotations
@@ -85,6 +88,20 @@ def main() -> None:
                         print(f"    miss {rows[i]['segment_id']}: {text}\n      "
                               f"{number_details(sources[i], text, src_lang, out_lang)}")
         print(f"  all     n={total:3d}  faithful > perturbed: {100 * total_caught / total:.1f} %")
+    summaries()
+
+
+def summaries() -> None:
+    import pandas as pd  # heavy: only the summary figures read parquet
+
+    for config, column, task in (("summarization", "summaries", "summarize"), ("passages", "passage_summaries", "summarize_passage")):
+        table = pd.read_parquet(ROOT / "data" / f"{config}.parquet")
+        for lang in ("zh", "en"):
+            pairs = [(row["text_simplified"], s) for _, row in table.iterrows() for s in row[f"{column}_{lang}"] if s]
+            metric = Numbers(lang).with_sources([a for a, _ in pairs], "zh", summary=True)
+            (s,) = score(f"{task}_{lang}", [s for _, s in pairs], [["", ""]] * len(pairs), [metric], n_boot=1000)
+            print(f"{config} {lang}: {len(pairs)} reference summaries, precision {s.value:.2f} "
+                  f"[{s.ci_low:.2f}, {s.ci_high:.2f}]")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,10 @@ def _f(stats) -> float:
     ("一个模型", "zh", []),  # a bare 一 is "a": loose reading only
     ("一个亿", "zh", ["100000000"]),
     ("百度十分", "zh", []),
+    ("老百姓千方百计", "zh", []),  # idioms
+    ("八成企业", "zh", ["80"]),  # tenths: 八成 = 80 %
+    ("两成", "zh", ["20"]),
+    ("一成不变", "zh", []),
     ("30%", "en", ["30"]),
     ("30 percent", "en", ["30"]),
     ("175 billion", "en", ["175000000000"]),
@@ -331,6 +335,24 @@ def test_reference_translations_score_above_98_and_perturbations_are_caught_in_9
     assert {k: (sum(v), len(v)) for k, v in caught.items()} == {
         "digits": (80, 82), "unit": (19, 20), "drop": (77, 79), "add": (511, 511)}
     assert sum(map(sum, caught.values())) / sum(map(len, caught.values())) >= 0.95
+
+
+def test_reference_summaries_invent_no_number_but_document_context():
+    import pandas as pd  # heavy: parquet
+
+    found = {}
+    for config, column in (("summarization", "summaries"), ("passages", "passage_summaries")):
+        table = pd.read_parquet(ROOT / "data" / f"{config}.parquet")
+        for lang in ("zh", "en"):
+            stats = [match_item(row["text_simplified"], s, "zh", lang) for _, row in table.iterrows()
+                     for s in row[f"{column}_{lang}"] if s]
+            found[(config, lang)] = (sum(len(m.supported) for m in stats), sum(len(m.supported) + len(m.added) for m in stats),
+                                     sorted({q.text for m in stats for q in m.added}))
+    assert found == {
+        ("summarization", "zh"): (20, 20, []), ("summarization", "en"): (26, 26, []),
+        # 985 (高校) comes from the article, not from these passages: document context in a passage summary
+        ("passages", "zh"): (140, 143, ["985"]), ("passages", "en"): (182, 182, []),
+    }
 
 
 # --- the metric: modes, details, errors ------------------------------------------------------------

@@ -33,7 +33,12 @@ NUMERAL_ZH = "".join([*DIGITS_ZH, *SMALL_UNITS_ZH, *BIG_UNITS_ZH])
 
 # Words in which numeral characters are no number; removed before extraction.
 NOT_NUMBERS_ZH = ("百度", "百科", "百分点", "百分點", "十分", "瞬息万变", "瞬息萬變", "五花八门", "五花八門", "十全十美",
-                  "三位一体", "三位一體", "万一", "萬一", "千万别", "千萬別", "零散", "一一", "三三两两")
+                  "三位一体", "三位一體", "万一", "萬一", "千万别", "千萬別", "零散", "一一", "三三两两",
+                  # idioms a model's output may use (the `numbers` metric reads outputs too)
+                  "老百姓", "百姓", "千方百计", "千方百計", "万物", "萬物", "百花齐放", "百花齊放", "百家争鸣",
+                  "百家爭鳴", "万众", "萬眾", "一成不变", "一成不變", "三心二意", "七嘴八舌", "乱七八糟", "亂七八糟",
+                  "四面八方", "五湖四海", "千篇一律", "万无一失", "萬無一失", "九牛一毛", "千载难逢", "千載難逢",
+                  "千家万户", "千家萬戶", "一五一十", "万事", "萬事")
 
 # 百分之三十 → 30%: drop the 百分之 so that 30 is read, not 100.
 PERCENT_ZH = re.compile(r"百分之")

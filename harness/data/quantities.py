@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from harness.data.numbers import (
     BIG_UNITS_ZH,
+    DIGITS_ZH,
     MONTHS_EN,
     NOT_NUMBERS_ZH,
     NUMERAL_ZH,
@@ -161,6 +162,8 @@ def _chinese_match(m: re.Match, text: str) -> Quantity | None:
         return Quantity(shown, (value + step) * factor, (value + 9 * step) * factor)
     if after in ("多", "余", "餘") and value > 0:  # 三十多 [30, 40), 300多万 [3e6, 4e6)
         return Quantity(shown, value * factor, (value + _step(num)) * factor, high_open=True)
+    if len(num) == 1 and num in DIGITS_ZH and not mult and text[m.end():m.end() + 1] == "成":
+        return exact(shown + "成", value * 10)  # 八成 = 80 % (tenths)
     if value == 1 and factor == 1 and not num[0].isdigit():
         return None  # a bare 一: "a", "an", "one" or nothing (loose reading only)
     return exact(shown, value * factor)
