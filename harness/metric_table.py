@@ -100,6 +100,13 @@ METRICS: dict[str, MetricSpec] = {
         "zh": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
         "en": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
     }),
+    # Reference-free: compares the output's numbers with the source's (harness/score/numbers.py); the
+    # sources, their language and the task kind (summaries: precision only) come through
+    # harness.score.neural.configure.
+    "numbers": MetricSpec("harness.score.numbers:Numbers", languages={
+        "zh": "numeric quantities of the output (Chinese) against the source's: values and ranges, micro F; needs the sources",
+        "en": "numeric quantities of the output (English) against the source's: values and ranges, micro F; needs the sources",
+    }),
 }
 
 

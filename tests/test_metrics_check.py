@@ -22,12 +22,38 @@ def _rng(seed=0):
     ("Prices rose 3.5 percent to 120 yuan in 2024.", "en"),
     ("用户数在5天内突破100万。", "zh"),
 ])
-def test_number_change_touches_exactly_one_number(text, lang):
-    out = pert.change_number(text, lang, _rng())
+def test_digit_change_touches_exactly_one_number(text, lang):
+    out = pert.change_digits(text, lang, _rng())
     assert out != text
     before, after = pert._NUMBER.findall(text), pert._NUMBER.findall(out)
     assert len(before) == len(after) and sum(a != b for a, b in zip(before, after)) == 1
     assert pert._NUMBER.sub("#", out) == pert._NUMBER.sub("#", text)  # nothing else changed
+
+
+@pytest.mark.parametrize("text, lang, unit_swapped", [
+    # the number type draws among every digit spot and every unit after a number
+    ("用户数在5天内突破100万。", "zh", {"用户数在5天内突破100千。"}),
+    ("融资1750亿元，两千人。", "zh", {"融资1750百万元，两千人。", "融资1750亿元，两万人。"}),
+    ("It raised $3.1 bn and 200 million.", "en", {"It raised $3.1 million and 200 million.",
+                                                  "It raised $3.1 bn and 200 billion."}),
+])
+def test_number_type_changes_digits_or_a_unit(text, lang, unit_swapped):
+    seen = {pert.change_number(text, lang, _rng(seed)) for seed in range(40)}
+    units = seen & unit_swapped
+    assert units  # both kinds are drawn
+    for out in seen - units:  # the others change exactly one number's digits, nothing else
+        before, after = pert._NUMBER.findall(text), pert._NUMBER.findall(out)
+        assert len(before) == len(after) and sum(a != b for a, b in zip(before, after)) == 1
+        assert pert._NUMBER.sub("#", out) == pert._NUMBER.sub("#", text)
+
+
+@pytest.mark.parametrize("text, lang, expected", [
+    ("1750亿", "zh", "1750百万"), ("100万", "zh", "100千"), ("两千", "zh", "两万"), ("3万亿", "zh", "3亿"),
+    ("175 billion", "en", "175 million"), ("25 thousand", "en", "25 million"), ("2 trillion", "en", "2 billion"),
+    ("3.1 bn", "en", "3.1 million"), ("a million", "en", None), ("万物", "zh", None),
+])
+def test_unit_swaps(text, lang, expected):
+    assert pert.change_unit(text, lang, _rng()) == expected
 
 
 @pytest.mark.parametrize("text, lang, expected", [

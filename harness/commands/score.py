@@ -72,13 +72,13 @@ def score_command(
     task: str = typer.Option(..., "--task", metavar="TASK", help="summarize_zh, summarize_en, translate_zh_en, translate_zh_en_doc or translate_en_zh (sets the target language)."),
     hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="System outputs: UTF-8, one item per line, newlines inside an item written as \\n."),
     ref: list[Path] = typer.Option(..., "--ref", metavar="FILE", help="References, same format and line count as --hyp; repeat for several references per item."),
-    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet (harness/metric_table.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet, numbers (harness/metric_table.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
     seed: int = typer.Option(0, "--seed", help="Seed of numpy.random.default_rng for the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     zh_tokenizer: str = typer.Option(None, "--zh-tokenizer", help="Chinese ROUGE tokens: char (default) or jieba words."),
     as_json: bool = typer.Option(False, "--json", help='Print one JSON object: {"task", "n", "scores": [{"metric", "value", "ci_low", "ci_high", "signature"}, ...]}.'),
-    items: bool = typer.Option(False, "--items", help="With --json: add to each score its per-item values (\"items\"), in input order."),
-    src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, same format and line count as --hyp (comet needs them)."),
+    items: bool = typer.Option(False, "--items", help="With --json: add to each score its per-item values (\"items\"), in input order; numbers also adds \"details\" (kept, dropped, changed, added numbers)."),
+    src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, same format and line count as --hyp (comet and numbers need them)."),
     bertscore_model: str = typer.Option(None, "--bertscore-model", metavar="MODEL", help="bertscore encoder: a local transformers folder or a Hub id (default: the bundled multilingual-e5-small)."),
     bertscore_layer: int = typer.Option(None, "--bertscore-layer", metavar="N", help="bertscore layer (default: the encoder's standard layer)."),
     comet_python: Path = typer.Option(None, "--comet-python", metavar="PYTHON", help="comet: a Python interpreter that has unbabel-comet installed."),
@@ -123,7 +123,8 @@ def score_command(
     # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
     settings = {"bertscore": {"model": bertscore_model, "layer": bertscore_layer},
                 "comet": {"python": None if comet_python is None else str(comet_python), "model": comet_model}}
-    metrics = configure(metrics, settings, sources=sources)
+    metrics = configure(metrics, settings, sources=sources, source_lang=definition.source_lang,
+                        summary=definition.kind == "summarization")
     try:
         scores, per_item = score_with_items(task, hypotheses, references, metrics, seed=seed, n_boot=n_boot)
     except ScoringError as e:  # name the file and line instead of "reference J of item I"
@@ -139,6 +140,9 @@ def score_command(
         if items:
             for entry in entries:
                 entry["items"] = per_item[entry["metric"]]
+            for entry, m in zip(entries, metrics):  # numbers: what happened to each number, per item
+                if (details := m.item_details(hypotheses, references)) is not None:
+                    entry["details"] = details
         typer.echo(json.dumps({"task": task, "n": len(hypotheses), "scores": entries}, ensure_ascii=False))
     else:
         typer.echo(_format_table(task, len(hypotheses), len(ref), seed, n_boot, scores))

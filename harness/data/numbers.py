@@ -33,7 +33,12 @@ NUMERAL_ZH = "".join([*DIGITS_ZH, *SMALL_UNITS_ZH, *BIG_UNITS_ZH])
 
 # Words in which numeral characters are no number; removed before extraction.
 NOT_NUMBERS_ZH = ("百度", "百科", "百分点", "百分點", "十分", "瞬息万变", "瞬息萬變", "五花八门", "五花八門", "十全十美",
-                  "三位一体", "三位一體", "万一", "萬一", "千万别", "千萬別", "零散", "一一", "三三两两")
+                  "三位一体", "三位一體", "万一", "萬一", "千万别", "千萬別", "零散", "一一", "三三两两",
+                  # idioms a model's output may use (the `numbers` metric reads outputs too)
+                  "老百姓", "百姓", "千方百计", "千方百計", "万物", "萬物", "百花齐放", "百花齊放", "百家争鸣",
+                  "百家爭鳴", "万众", "萬眾", "一成不变", "一成不變", "三心二意", "七嘴八舌", "乱七八糟", "亂七八糟",
+                  "四面八方", "五湖四海", "千篇一律", "万无一失", "萬無一失", "九牛一毛", "千载难逢", "千載難逢",
+                  "千家万户", "千家萬戶", "一五一十", "万事", "萬事")
 
 # 百分之三十 → 30%: drop the 百分之 so that 30 is read, not 100.
 PERCENT_ZH = re.compile(r"百分之")
@@ -72,14 +77,14 @@ def parse_chinese_numeral(text: str) -> Decimal:
     return Decimal(total + section + (digit or 0))
 
 
-def _multiplier(mult: str) -> int:
+def multiplier(mult: str) -> int:
     factor = 1
     for c in mult:
         factor *= BIG_UNITS_ZH.get(c, 1)
     return factor
 
 
-def _range_zh(num: str) -> list[Decimal] | None:
+def digit_pair_range(num: str) -> list[Decimal] | None:
     """六七 → [6, 7], 两三 → [2, 3], 十五六 → [15, 16]: two adjacent digits meaning 'N or N+1'."""
     head, pair = num[:-2], num[-2:]
     if len(pair) == 2 and all(c in DIGITS_ZH for c in pair) and (not head or head[-1] in SMALL_UNITS_ZH):
@@ -112,14 +117,14 @@ def source_numbers(zh: str) -> list[str]:
             values = [Decimal(num.replace(",", ""))]
         else:
             head = num.rstrip("".join(BIG_UNITS_ZH))  # 六七万: the range is 六七, 万 multiplies it
-            values = _range_zh(head) if head else None
+            values = digit_pair_range(head) if head else None
             if values is not None:
                 mult = num[len(head):] + mult
             else:
                 values = [parse_chinese_numeral(num)]
             if values == [Decimal(1)] and not mult:
                 continue  # 一: "a", "an", "one" or nothing in English
-        factor = _multiplier(mult)
+        factor = multiplier(mult)
         for v in values:
             text = canonical(v * factor)
             if text not in found:
@@ -138,7 +143,8 @@ WORDS_EN = {
     "ninth": 9, "tenth": 10, "twice": 2, "double": 2, "both": 2, "pair": 2, "triple": 3,
     "threefold": 3, "single": 1, "once": 1, "decade": 10,
 }
-SCALES_EN = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+SCALES_EN = {"hundred": 100, "thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12,
+             "bn": 10**9}  # 3.1 bn, $90bn
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
              "October", "November", "December")
 

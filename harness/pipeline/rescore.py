@@ -57,9 +57,11 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         hypotheses = [p.output for p in predictions]
         metrics = manifest.tasks[task].metrics
         # bertscore/comet are built with the run's recorded metric_settings (the same encoder as the run);
-        # comet also reads the items' sources
+        # comet and numbers also read the items' sources (numbers: precision only for summaries)
         scorers = configure([get_metric(m, definitions[task].target_lang) for m in metrics],
-                            manifest.config.get("metric_settings"), sources=[it.source for it in items])
+                            manifest.config.get("metric_settings"), sources=[it.source for it in items],
+                            source_lang=definitions[task].source_lang,
+                            summary=definitions[task].kind == "summarization")
         not_scored = None
         try:
             corpus, per_item = score_with_items(definitions[task], hypotheses, references, scorers, seed=seed,

@@ -182,9 +182,11 @@ def compare_runs(
 
     deltas = []
     for model, task, ids, chosen in plans:
-        references = [list(item.references) for item in items_for(run_a.dataset_for(task))(task, ids)]
+        items = items_for(run_a.dataset_for(task))(task, ids)
+        references = [list(item.references) for item in items]
         comparisons = compare_outputs(
-            run_a.definition(task), outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen, settings
+            run_a.definition(task), outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen,
+            settings, sources=[item.source for item in items],
         )
         for m in chosen:
             c = comparisons[m]

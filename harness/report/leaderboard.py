@@ -293,7 +293,9 @@ def _build_table(
     by_label = {labels[id(e)]: e for e in ranked}
     comparisons: dict[tuple[str, str], object] = {}
 
-    references = [list(item.references) for item in items_for(dataset_sha)(task, item_ids)] if len(ranked) > 1 else None
+    items = items_for(dataset_sha)(task, item_ids) if len(ranked) > 1 else None
+    references = None if items is None else [list(item.references) for item in items]
+    sources = None if items is None else [item.source for item in items]  # numbers compares with them
 
     def compared(leader: str, other: str):
         if (leader, other) in comparisons:
@@ -306,6 +308,7 @@ def _build_table(
             references,
             [main],
             settings,
+            sources=sources,
         )[main]
         stored = a.run.scores_for(a.model, task)[main].signature
         if not c.signature.startswith(stored + "|"):

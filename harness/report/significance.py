@@ -14,7 +14,9 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.metric_table import higher_is_better
 from harness.report.runs import Run
-from harness.score import compare
+from harness.score import compare, get_metric
+from harness.score.api import task_definition
+from harness.score.neural import configure
 from harness.tasks import load_items
 
 TESTS = ("ar", "bootstrap")
@@ -112,14 +114,20 @@ def compare_outputs(
     references: Sequence[Sequence[str]],
     metrics: Sequence[str],
     settings: Settings,
+    sources: Sequence[str] | None = None,
 ) -> dict[str, object]:
-    """metric -> harness.score Comparison of b against a on the same items."""
+    """metric -> harness.score Comparison of b against a on the same items. ``sources`` are the
+    items' sources: `numbers` compares outputs with them, as `harness run` scored it."""
+    definition = task_definition(task)
+    scorers = configure([get_metric(m, definition.target_lang) for m in metrics], None,
+                        sources=None if sources is None else list(sources), source_lang=definition.source_lang,
+                        summary=definition.kind == "summarization")
     comparisons = compare(
         task,
         list(hyps_a),
         list(hyps_b),
         [list(r) for r in references],
-        list(metrics),
+        scorers,
         seed=settings.seed,
         n_boot=settings.n_boot,
         n_ar=settings.n_ar,

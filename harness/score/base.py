@@ -88,6 +88,11 @@ class Metric(ABC):
         """(B,) precision and recall on 0–100 where the metric has them (ROUGE), else None."""
         return None
 
+    def item_details(self, hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> list[dict] | None:
+        """Per-item details for `--items` (numbers: kept / dropped / changed / added), else None.
+        Kept out of the statistics: the bootstrap only ever sees numbers."""
+        return None
+
     @property
     def group_key(self) -> tuple:
         """Metrics with the same key compute their statistics in one pass (see ``stats_for``)."""

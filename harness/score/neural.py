@@ -21,6 +21,7 @@ from harness.errors import HarnessError
 from harness.score.base import Metric
 from harness.score.bertscore import BertScore
 from harness.score.comet import Comet
+from harness.score.numbers import Numbers
 
 
 class BertScoreSettings(BaseModel):
@@ -56,9 +57,12 @@ class MetricSettings(BaseModel):
 
 
 def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | None, *,
-              sources: Sequence[str] | None = None) -> list[Metric]:
+              sources: Sequence[str] | None = None, source_lang: str | Sequence[str] | None = None,
+              summary: bool = False) -> list[Metric]:
     """``metrics`` with bertscore/comet replaced by instances built from ``settings``; comet gets
-    ``sources`` (None leaves it without, and it then says it needs them). Only the sections of
+    ``sources`` (None leaves it without, and it then says it needs them), and so does numbers, with
+    the sources' language (one, or one per item) and ``summary`` (a summarization task: numbers
+    scores precision only). Only the sections of
     metrics that are present are validated: a run's comet interpreter missing on this machine
     does not stop a rescore without comet."""
     def section(name: str, model: type[BaseModel]):
@@ -80,5 +84,7 @@ def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | No
         elif isinstance(m, Comet):
             c = section("comet", CometSettings)
             m = Comet(m.lang, python=c.python, model=c.model, sources=sources, batch_size=c.batch_size, gpus=c.gpus)
+        elif isinstance(m, Numbers) and sources is not None and source_lang is not None:
+            m = m.with_sources(sources, source_lang, summary=summary)
         out.append(m)
     return out

@@ -4,8 +4,9 @@ edit of a reference per type, and a meaning-preserving paraphrase of it.
 Perturbations (each deterministic from the seed and the item; an item where a type does not apply,
 e.g. no number in it, is left out of that type's sample):
 
-- number:   one number (digits) changed: an integer n → n + k (k drawn from 1–9), a decimal's
-            last digit changed; 中文 likewise on Arabic digits.
+- number:   one number changed, either its digits (an integer n → n + k, k drawn from 1–9; a
+            decimal's last digit) or its unit (UNIT_SWAPS: 万 ↔ 千, 亿 ↔ 百万; thousand → million,
+            million ↔ billion: the 1750亿 → "175 million" error), drawn among every such spot.
 - name:     one person, place or organisation name replaced by another of the same kind from the
             other references (English: capitalised words not starting a sentence, outside a
             small stop list; Chinese: jieba's nr/ns/nt tags).
@@ -73,6 +74,20 @@ _EN_STOP_CAPS = {"The", "A", "An", "In", "On", "At", "As", "It", "This", "That",
                  "While", "After", "Before", "Since", "Its", "Their", "His", "Her", "Our", "Such", "Some",
                  "AI", "Chinese", "China", "English", "According"}
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A unit right after a number (digits, or a Chinese numeral for 两千 / 三万) and what replaces it.
+UNIT_SWAPS = {
+    "en": {"thousand": "million", "million": "billion", "billion": "million", "trillion": "billion", "bn": "million"},
+    "zh": {"万亿": "亿", "百万": "亿", "亿": "百万", "万": "千", "千": "万"},
+}
+_UNIT = {
+    "en": re.compile(r"(?<=\d)(?:-| )?(thousand|million|billion|trillion|bn)\b"),
+    "zh": re.compile(r"(?<=[\d零一二两三四五六七八九十百])(万亿|百万|亿|万|千)"),
+}
+# A number with its unit, as drop_number removes it.
+_NUMBER_WITH_UNIT = {
+    "en": re.compile(r"\$?\d[\d,]*(?:\.\d+)?(?:(?:-| )?(?:thousand|million|billion|trillion|bn)\b)*(?: ?%| percent\b)?"),
+    "zh": re.compile(r"\d[\d,]*(?:\.\d+)?(?:万亿|亿|万|千)*%?"),
+}
 _ZH_NEG_WORDS = ("没有", "没", "不", "未")
 
 
@@ -82,7 +97,12 @@ class Sample:
     kind: str  # segment | summary
     id: str
     reference: str
-    source: str  # what a system translated or summarised (COMET reads it)
+    source: str  # what a system translated or summarised (COMET and numbers read it)
+
+    @property
+    def source_lang(self) -> str:
+        """Summaries summarise the Chinese article; a segment translates the other language."""
+        return "zh" if self.kind == "summary" or self.lang == "en" else "en"
 
 
 def _rng(seed: int, sample: Sample, kind: str) -> np.random.Generator:
@@ -131,16 +151,64 @@ def paraphrase(text: str, lang: str, rng: np.random.Generator, max_changes: int 
 
 
 def change_number(text: str, lang: str, rng: np.random.Generator) -> str | None:
+    """One number's digits or one unit changed (see the module docstring), drawn among all spots."""
+    spots = [("digits", m) for m in _NUMBER.finditer(text)] + [("unit", m) for m in _UNIT[lang].finditer(text)]
+    if not spots:
+        return None
+    kind, m = spots[int(rng.integers(len(spots)))]
+    return swap_unit(text, m, lang) if kind == "unit" else _change_digits_at(text, m, rng)
+
+
+def change_digits(text: str, lang: str, rng: np.random.Generator) -> str | None:
+    """One number's digits changed (never its unit); None when no number is written in digits."""
     numbers = list(_NUMBER.finditer(text))
     if not numbers:
         return None
-    m = numbers[int(rng.integers(len(numbers)))]
+    return _change_digits_at(text, numbers[int(rng.integers(len(numbers)))], rng)
+
+
+def _change_digits_at(text: str, m: re.Match, rng: np.random.Generator) -> str:
     value = m.group()
     if "." in value:
         new = value[:-1] + str((int(value[-1]) + int(rng.integers(1, 10))) % 10)
     else:
         new = str(int(value) + int(rng.integers(1, 10)))
     return text[: m.start()] + new + text[m.end() :]
+
+
+def change_unit(text: str, lang: str, rng: np.random.Generator) -> str | None:
+    """One unit after a number swapped (万 → 千, billion → million …); None when there is none."""
+    spots = list(_UNIT[lang].finditer(text))
+    if not spots:
+        return None
+    return swap_unit(text, spots[int(rng.integers(len(spots)))], lang)
+
+
+def swap_unit(text: str, m: re.Match, lang: str) -> str:
+    return text[: m.start(1)] + UNIT_SWAPS[lang][m.group(1)] + text[m.end(1) :]
+
+
+def drop_number(text: str, lang: str, rng: np.random.Generator) -> str | None:
+    """One number written in digits removed with its unit (and a space before it); only numbers
+    whose spelling occurs once, so that the value really leaves the text."""
+    spots = [m for m in _NUMBER_WITH_UNIT[lang].finditer(text) if text.count(m.group()) == 1]
+    if not spots:
+        return None
+    m = spots[int(rng.integers(len(spots)))]
+    start = m.start() - 1 if lang == "en" and m.start() > 0 and text[m.start() - 1] == " " else m.start()
+    return text[:start] + text[m.end() :]
+
+
+def add_number(text: str, lang: str, rng: np.random.Generator, source: str) -> str:
+    """A percentage neither the text nor its source has, added as a clause before the end punctuation."""
+    while True:
+        value = f"{int(rng.integers(2, 10))}.{int(rng.integers(1, 10))}"
+        if value not in text and value not in source:
+            break
+    body = text.rstrip()
+    end = body[-1] if body and body[-1] in ".!?。！？" else ""
+    body = body[: len(body) - len(end)]
+    return f"{body}, up {value}%{end}" if lang == "en" else f"{body}，增长{value}%{end}"
 
 
 _EN_NOT_NAMES = {

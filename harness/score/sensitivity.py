@@ -9,7 +9,8 @@ builds
   and synonyms for English, synonyms for Chinese; at most two substitutions), and
 - the perturbed text p = T(r), one meaning-changing edit of the reference itself,
 
-and scores both against r. A metric "catches" the error when it scores f above p (strictly; a tie is
+and scores both against r (`numbers`, reference-free, against the source that r translates or the
+article it summarises). A metric "catches" the error when it scores f above p (strictly; a tie is
 a miss; for TER, lower is better). As in ACES, the faithful text differs from the reference in more
 words than the perturbed one, so a metric that only counts overlap prefers the error. Pairwise
 accuracy is the share of items caught, with a 95 % percentile bootstrap CI over items. A second
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.score.api import get_metric, item_scores
+from harness.score.numbers import Numbers
 from harness.score.perturb import ERROR_TYPES, LANGS, TYPES, Sample, name_pool, perturb
 from harness.score.resample import bootstrap_indices, percentile_ci
 
@@ -75,7 +77,7 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
               n_boot: int = 1000, configure=None) -> list[SensitivityCell]:
     """Every (language, perturbation type, metric) cell. ``configure(metrics, sources)`` returns
     the metric objects configured (bertscore/comet settings; comet reads the sources)."""
-    names = list(metrics) if metrics else [*SURFACE_METRICS, "bertscore"]
+    names = list(metrics) if metrics else [*SURFACE_METRICS, "bertscore", "numbers"]
     samples = load_samples(dataset)
     pool = name_pool(samples)
     cells = []
@@ -96,7 +98,7 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
             keep = sorted(rng.choice(len(applicable), size=min(per_type, len(applicable)), replace=False))
             chosen[kind] = [applicable[i] for i in keep]
         # one scoring pass per language: the references themselves, the faithful and perturbed texts
-        texts, refs, sources, where = [], [], [], {}
+        texts, refs, sources, source_langs, where = [], [], [], [], {}
 
         def add(key, text, sample):
             if key not in where:
@@ -104,13 +106,17 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
                 texts.append(text)
                 refs.append([sample.reference])
                 sources.append(sample.source)
+                source_langs.append(sample.source_lang)
 
         for kind, pairs in chosen.items():
             for s, text in pairs:
                 add((s.id, "self"), s.reference, s)
                 add((s.id, "paraphrase"), faithful[s.id], s)
                 add((s.id, kind), text, s)
-        scorers = [get_metric(m, task) for m in names]
+        # numbers reads each item's source in its own language (segments: the other one; summaries: zh),
+        # in F mode for summaries too: the check asks whether a changed number is noticed
+        scorers = [m.with_sources(sources, source_langs) if isinstance(m, Numbers) else m
+                   for m in (get_metric(name, task) for name in names)]
         if configure is not None:
             scorers = configure(scorers, sources)
         scores = item_scores(task, texts, refs, scorers)
