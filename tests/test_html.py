@@ -42,15 +42,16 @@ def test_embed_json_round_trips_and_cannot_close_the_script(value):
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from harness.report.html import render_page
     from harness.report.leaderboard import build_leaderboard
     from harness.report.runs import load_runs
+    from harness.report.site import write_site
 
     root = tmp_path_factory.mktemp("page")
     write_run(root, "tiny", standard_models())
     runs = load_runs([root])
     board = build_leaderboard(runs, items_for)
-    return render_page(board, runs, items_for), board
+    write_site(root / "site", board, runs, items_for, {})
+    return (root / "site" / "index.html").read_text(encoding="utf-8"), board
 
 
 class Elements(HTMLParser):
@@ -74,7 +75,7 @@ def test_only_the_pages_own_script_may_run(page):
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     style_hash = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
     assert csp == (
-        f"default-src 'none'; script-src 'sha256-{script_hash}'; style-src 'sha256-{style_hash}'; "
+        f"default-src 'none'; script-src 'self' 'sha256-{script_hash}'; style-src 'sha256-{style_hash}'; "
         "img-src 'none'; base-uri 'none'; form-action 'none'"
     )
     assert f"<script>{SCRIPT}</script>" in html_text and f"<style>{STYLE}</style>" in html_text
@@ -123,9 +124,10 @@ def test_whiskers_place_points_and_intervals_on_the_axis(page):
         assert f"{r.label}: {c.value:.2f} [{c.ci_low:.2f}, {c.ci_high:.2f}]" in svg
 
 
-def test_page_is_small(page):
+def test_page_is_small_and_holds_no_item(page):
     html_text, _ = page
     assert len(html_text.encode("utf-8")) < 100_000
+    assert "000-p01-s01" not in html_text and "大模型在过去一年快速发展" not in html_text  # items are in samples/
 
 
 @pytest.mark.parametrize("low", [50.0, 12.3, 99.0, 0.0])
@@ -231,29 +233,23 @@ def hostile_board(board, text: str):
 
 
 def hostile_samples(text: str) -> dict:
-    """Per-sample data as samples_data shapes it, with `text` in every string."""
+    """The index of the per-sample pages as samples.pages_index shapes it, with `text` in every string."""
     return {
+        "folder": f"folder={text}",
+        "callback": f"callback={text}",
         "tables": [
             {
-                "anchor": "table-0",
-                "task": f"task={text}",
+                "dir": f"dir={text}",
                 "title": f"title={text}",
+                "task": f"task={text}",
                 "metrics": [f"metric={text}"],
                 "main": f"metric={text}",
                 "lower_is_better": [],
-                "items": [{"id": f"id={text}", "source": f"source={text}", "references": [f"ref1={text}", f"ref2={text}"]}],
-                "systems": [
-                    {
-                        "label": f"label={text}",
-                        "role": "model",
-                        "outputs": [f"output={text}"],
-                        "truncated": [False],
-                        "stop": [f"stop={text}"],
-                        "scores": {f"metric={text}": [12.5]},
-                    }
-                ],
+                "n_items": 12,
+                "pages": [[5, 2], [2, 1]],
+                "systems": [{"label": f"label={text}", "role": "model", "dir": f"system={text}"}],
             }
-        ]
+        ],
     }
 
 

@@ -119,7 +119,8 @@ def test_ci_script_passes_against_an_equal_baseline(tmp_path, baseline):
     report = (out / "compare" / "compare.md").read_text(encoding="utf-8")
     assert report.startswith("**✅ No significant drop larger than 0.5 points")
     assert json.loads((out / "compare" / "compare.json").read_text(encoding="utf-8"))["gate_passed"] is True
-    assert sorted(p.name for p in (out / "site").iterdir()) == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
+    assert sorted(p.name for p in (out / "site").iterdir()) == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md",
+                                                                "samples"]
     assert (out / "results" / "smoke" / "manifest.json").is_file()
     assert (tmp_path / "summary.md").read_text(encoding="utf-8") == report
     assert "gate exit code: 0" in result.stderr

@@ -123,7 +123,7 @@ def test_each_row_has_the_mde_against_the_next_ranked_row(board, table, label, n
 
 
 def test_runs_without_reference_provenance_say_so(tmp_path):
-    from harness.report.html import render_page
+    from harness.report.html import page_html
     from harness.report.leaderboard import build_leaderboard
     from harness.report.leaderboard_writers import to_csv, to_dict, to_markdown
     from harness.report.runs import load_runs
@@ -134,7 +134,7 @@ def test_runs_without_reference_provenance_say_so(tmp_path):
     assert "> **Note:** References: reference provenance not recorded." in to_markdown(board)
     assert "reference provenance not recorded" in to_csv(board).splitlines()[1]
     assert to_dict(board)["tables"][0]["references"] == "reference provenance not recorded"
-    assert "References: reference provenance not recorded." in render_page(board, load_runs([tmp_path]), items_for)
+    assert "References: reference provenance not recorded." in page_html(board, {"tables": []})
     assert "human" not in to_markdown(board).replace("'human'", "").replace("*human*", "")  # the agreement row's name
 
 
@@ -398,14 +398,22 @@ def test_parent_folder_finds_runs_and_skips_staging_folders(tmp_path):
     assert discover_runs([a, tmp_path]) == [a, b]  # named twice, read once
 
 
-def test_cli_writes_the_four_files(tmp_path, run_cli):
+def test_cli_writes_the_four_files_and_the_sample_pages(tmp_path, run_cli):
     folder, sha = write_dataset(tmp_path / "data")
     write_run(tmp_path / "results", "tiny", standard_models(), dataset_path=str(folder), dataset_sha=sha)
-    code, out, err = run_cli("leaderboard", str(tmp_path / "results"), "--out", str(tmp_path / "site"))
+    code, out, err = run_cli("leaderboard", str(tmp_path / "results"), "--out", str(tmp_path / "site"), "--page-items", "4")
     assert (code, err) == (0, "")
+    # summarize_zh: 6 items, 4 rows → 2 pages each; translate_zh_en: 8 items, 3 rows → 2 pages each
+    assert out.splitlines()[0] == (f"wrote {tmp_path / 'site'}/: leaderboard.md, leaderboard.csv, leaderboard.json, index.html, "
+                                   "samples/ (14 pages) (2 tables from 1 runs)")
     files = sorted(p.name for p in (tmp_path / "site").iterdir())
-    assert files == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md"]
-    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in (tmp_path / "site").iterdir())
+    assert files == ["index.html", "leaderboard.csv", "leaderboard.json", "leaderboard.md", "samples"]
+    assert sorted(p.relative_to(tmp_path / "site" / "samples").as_posix() for p in (tmp_path / "site" / "samples").rglob("*.js")) == [
+        f"{task}/{model}/page-000{k}.js" for task, models in (("summarize_zh", ("alpha", "beta", "human", "lead-1")),
+                                                              ("translate_zh_en", ("alpha", "beta", "lead-1")))
+        for model in models for k in (1, 2)
+    ]
+    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in (tmp_path / "site").rglob("*") if p.is_file())
     md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
     assert sha in md and "configs/tiny.yaml" in md and "harness `0.1.0`" in md and "2025-01-02" in md
 
@@ -431,8 +439,8 @@ def test_leaderboard_of_a_real_run(tmp_path, run_cli, capsys):
     # The copy baseline's Chinese output into English is off-target: scored as it is, never dropped.
     assert [(r["label"], r["rank"]) for r in tables["translate_zh_en"]["rows"]] == [("copy", 1)]
     assert doc["notes"] == []
-    html_text = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    assert "000-p01-s01" in html_text and "太忙了" in html_text
+    page = (tmp_path / "site" / "samples" / "translate_zh_en" / "copy" / "page-0001.js").read_text(encoding="utf-8")
+    assert "000-p01-s01" in page and "太忙了" in page
 
 
 def test_runs_without_an_off_target_share_still_load(tmp_path):

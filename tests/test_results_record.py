@@ -220,7 +220,7 @@ def test_runs_that_call_the_agreement_row_ceiling_still_load(smoke, run_cli, tmp
     board = json.loads((tmp_path / "site" / "leaderboard.json").read_text(encoding="utf-8"))
     roles = {(t["task"], r["label"]): r["role"] for t in board["tables"] for r in t["rows"]}
     assert roles[("summarize_zh", "reference-B")] == "agreement"
-    assert "ceiling" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").iterdir())
+    assert "ceiling" not in "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*") if p.is_file())
     code, out, stderr = run_cli("compare", str(smoke), str(old), "--gate", "--dataset", str(ROOT / "data"),
                                 "--out", str(tmp_path / "report"))
     assert (code, stderr) == (0, "")

@@ -12,11 +12,12 @@ from harness.options import check_seed
 from harness.report.compare import check_comparable, compare_runs
 from harness.report.compare import to_json as compare_json
 from harness.report.compare import to_markdown as compare_markdown
-from harness.report.html import render_page
 from harness.report.leaderboard import build_leaderboard, parse_main_metrics
 from harness.report.leaderboard_writers import to_csv, to_json, to_markdown, write_files
 from harness.report.runs import MANIFEST, load_run, load_runs, resolve_datasets
+from harness.report.samples import DEFAULT_PAGE_ITEMS, MAX_PAGE_ITEMS, PageLimits
 from harness.report.significance import Settings, dataset_items, user_task_items
+from harness.report.site import check_out_folder, write_site
 
 
 ALPHA_OPT = typer.Option(0.05, "--alpha", help="Significance level of the paired tests.")
@@ -53,7 +54,12 @@ def leaderboard(
     results: list[Path] = typer.Argument(
         ..., help="Results folders (results/<run>/) or parent folders holding several.", show_default=False
     ),
-    out: Path = typer.Option(..., "--out", help="Folder for leaderboard.md, leaderboard.csv, leaderboard.json and index.html."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Folder for leaderboard.md, leaderboard.csv, leaderboard.json, index.html and samples/ (the per-sample pages). "
+        "It is replaced whole: it must be new, empty or an earlier leaderboard.",
+    ),
     main_metric: list[str] = typer.Option(
         None,
         "--main-metric",
@@ -63,25 +69,29 @@ def leaderboard(
     alpha: float = ALPHA_OPT,
     test: str = _test_option("ar"),
     seed: int = SEED_OPT,
+    page_items: int = typer.Option(
+        DEFAULT_PAGE_ITEMS,
+        "--page-items",
+        help=f"Items per page of the per-sample viewer (1–{MAX_PAGE_ITEMS:,}); a page also closes before it would pass 5 MB.",
+    ),
 ) -> None:
     """Leaderboard tables from results folders: Markdown, CSV, JSON and a static HTML page.
 
     One table per task, and per dataset version, metric signatures and item set: those are never mixed. Models are sorted by the main metric with 95 % CIs; ranks are significance bands (rows not significantly worse than a band's best row share its rank).
 
-    The HTML page works from file:// with no network: sortable tables, CI plots and a per-sample viewer.
+    The HTML page works from file:// with no network: sortable tables, CI plots and a per-sample viewer that loads one page of one model's items at a time from samples/.
     """
     settings = _settings(alpha, test, seed)
+    limits = PageLimits(items=page_items)
+    check_out_folder(out)  # before the work: a folder it may not replace is bad input
     runs = load_runs(results)
     items_for = _items_for(runs, dataset)
     board = build_leaderboard(runs, items_for, parse_main_metrics(main_metric or []), settings)
-    files = {
-        "leaderboard.md": to_markdown(board),
-        "leaderboard.csv": to_csv(board),
-        "leaderboard.json": to_json(board),
-        "index.html": render_page(board, runs, items_for),
-    }
-    write_files(out, files)
-    typer.echo(f"wrote {out}/: {', '.join(files)} ({len(board.tables)} tables from {len(runs)} runs)")
+    tables = {"leaderboard.md": to_markdown(board), "leaderboard.csv": to_csv(board), "leaderboard.json": to_json(board)}
+    pages = write_site(out, board, runs, items_for, tables, limits)
+    n_pages = sum(len(t.page_sizes) * len(t.systems) for t in pages)
+    typer.echo(f"wrote {out}/: {', '.join(tables)}, index.html, samples/ ({n_pages} pages) "
+               f"({len(board.tables)} tables from {len(runs)} runs)")
     for note in board.notes:
         typer.echo(f"note: {note}")
 

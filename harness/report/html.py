@@ -1,16 +1,18 @@
-"""The leaderboard as one static HTML page: no server, no CDN, nothing fetched at view time.
+"""The leaderboard page, index.html: no server, no CDN, nothing from the network at view time.
 
 The page is rendered from jinja2 templates in harness/report/templates/ (leaderboard.html.j2, with
 the CI plots in whiskers.svg.j2; the page's CSS and JS are leaderboard.css and leaderboard.js).
 Safety rules, because every output, reference and config string is untrusted text:
 - the templates are autoescaped: every inserted string is HTML-escaped (lone surrogates, which
   cannot be encoded, become U+FFFD first); nothing from a results folder is marked safe;
-- the per-sample data is JSON inside `<script type="application/json">`, with `<`, `>`, `&`,
+- the index of the per-sample pages is JSON inside `<script type="application/json">`, and the
+  pages (files beside the page, harness.report.samples) are JSON too, with `<`, `>`, `&`,
   U+2028/2029 and lone surrogates written as `\\uXXXX` escapes, so no string can close the
-  element or start markup;
+  element, start markup or end a JavaScript string;
 - the page script inserts data only with `textContent` (never `innerHTML`);
-- a Content-Security-Policy allows exactly the page's own inline script and style (by sha256)
-  and nothing else, so even a mistake in the above could not run injected script.
+- a Content-Security-Policy allows the page's own inline script and style (by sha256) and scripts
+  of the page's own origin (its per-sample pages), nothing inline or from elsewhere, so even a
+  mistake in the above could not run injected script.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -30,8 +31,7 @@ from markupsafe import Markup
 from harness.data.provenance import AGREEMENT_NAME
 from harness.report.leaderboard import Leaderboard, LeaderboardTable
 from harness.report.leaderboard_writers import mde_sentence, role_tag, short_commit
-from harness.report.runs import LOWER_IS_BETTER, Run
-from harness.report.significance import ItemsLookup
+from harness.report.runs import LOWER_IS_BETTER
 
 if TYPE_CHECKING:
     import jinja2
@@ -156,44 +156,6 @@ def whisker_svg(table: LeaderboardTable, metric: str) -> str:
     return str(_environment().get_template("whiskers.svg.j2").module.whiskers(whisker_plot(table, metric)))
 
 
-# --------------------------------------------------------------------------- per-sample data
-
-
-def samples_data(board: Leaderboard, runs: Sequence[Run], items_for: Callable[[str], ItemsLookup]) -> dict:
-    """What the viewer needs: per table, the items and every row's outputs and item scores."""
-    by_folder = {r.path.name: r for r in runs}
-    tables = []
-    for index, t in enumerate(board.tables):
-        items = items_for(t.dataset_sha256)(t.task, t.item_ids)
-        systems = []
-        for r in t.rows:
-            preds = {p.id: p for p in by_folder[r.run].predictions[(r.model, t.task)]}
-            ordered = [preds[i] for i in t.item_ids]
-            systems.append(
-                {
-                    "label": r.label,
-                    "role": r.role,
-                    "outputs": [p.output for p in ordered],
-                    "truncated": [p.truncated for p in ordered],
-                    "stop": [p.stop_reason for p in ordered],
-                    "scores": {m: [p.scores.get(m) for p in ordered] for m in t.metrics},
-                }
-            )
-        tables.append(
-            {
-                "anchor": f"table-{index}",
-                "task": t.task,
-                "title": f"{t.task} ({t.n_items} items)" + (f" [{t.id}]" if t.id != t.task else ""),
-                "metrics": list(t.metrics),
-                "main": t.main_metric,
-                "lower_is_better": sorted(m for m in t.metrics if m in LOWER_IS_BETTER),
-                "items": [{"id": it.id, "source": it.source, "references": list(it.references)} for it in items],
-                "systems": systems,
-            }
-        )
-    return {"tables": tables}
-
-
 # --------------------------------------------------------------------------- page
 
 
@@ -262,14 +224,12 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_page(board: Leaderboard, runs: Sequence[Run], items_for: Callable[[str], ItemsLookup]) -> str:
-    return page_html(board, samples_data(board, runs, items_for))
-
-
 def page_html(board: Leaderboard, samples: dict) -> str:
-    """The page of a leaderboard and its per-sample data (as samples_data gives it)."""
+    """The page of a leaderboard with the index of its per-sample pages (samples.pages_index)."""
+    # 'self': the per-sample pages, scripts beside the page (harness.report.samples); from file://
+    # Chromium counts every file: URL as 'self', on a web server the site's own origin.
     csp = (
-        f"default-src 'none'; script-src {_csp_hash(SCRIPT)}; style-src {_csp_hash(STYLE)}; "
+        f"default-src 'none'; script-src 'self' {_csp_hash(SCRIPT)}; style-src {_csp_hash(STYLE)}; "
         "img-src 'none'; base-uri 'none'; form-action 'none'"
     )
     return _environment().get_template("leaderboard.html.j2").render(

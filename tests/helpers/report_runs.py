@@ -224,6 +224,14 @@ def write_run(
     return run_dir
 
 
+def read_sample_page(path: Path) -> dict:
+    """The data of one per-sample page of a leaderboard site (samples/<table>/<model>/page-NNNN.js):
+    the argument of its one `harnessSamples(...)` call."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("harnessSamples(") and text.endswith("});\n"), path
+    return json.loads(text[len("harnessSamples("):-len(");\n")])
+
+
 def run_smoke(root: Path) -> Path:
     """results/smoke written by the real `harness run configs/smoke.yaml` (baselines only, seconds),
     with its generation cache under root."""
