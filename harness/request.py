@@ -37,6 +37,7 @@ class Request:
     references: tuple[str, ...] = ()  # read only by the `reference` baseline (reference agreement)
     max_new_tokens: int = 256
     task: str = ""  # the task name, for backends whose output depends on it (the `file` backend)
+    lead_source: str = ""  # what the `lead` baseline reads instead of the source, when the task names it
 
 
 @dataclass(frozen=True)

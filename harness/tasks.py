@@ -45,6 +45,7 @@ class Item:
     doc_id: str
     source: str
     references: tuple[str, ...]  # non-empty references only; fewer than expected = missing
+    lead_source: str = ""  # the text the `lead` baseline reads when the task names one (else the source)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class TaskDef(BaseModel):
     id: str  # column of the item ids (unique)
     doc: str | None = None  # column of document ids (shots come from other documents); None: each item its own
     source: str  # column of the model's input
+    lead_source: str | None = None  # built-in only: column the `lead` baseline reads instead of the source
     references: list[str]  # one or more columns, or one list column
     n_references: int | None = Field(None, ge=1)  # None: every item must have the same number
     source_lang: str
@@ -161,6 +163,8 @@ class TaskDef(BaseModel):
         if len(self.references) > 1 and self.n_references is not None and self.n_references > len(self.references):
             raise PydanticCustomError("n_references", "n_references {n} is more than the {k} reference columns",
                                       {"n": self.n_references, "k": len(self.references)})
+        if self.lead_source is not None and self.dataset is not None:
+            raise PydanticCustomError("lead_source", "lead_source is read only for the built-in dataset's tasks")
         return self
 
     @property
@@ -236,16 +240,17 @@ def load_items(task: str | TaskDef, dataset_dir: Path | None = None) -> list[Ite
     import pyarrow.parquet as pq  # pyarrow: heavy (0.2 s), needed only to read a built dataset
 
     doc = t.doc or t.id
-    columns = list(dict.fromkeys([t.id, doc, t.source, *t.references]))
+    columns = list(dict.fromkeys([t.id, doc, t.source, *t.references, *([t.lead_source] if t.lead_source else [])]))
     parquet = pq.ParquetFile(path)  # not pq.read_table: that imports pandas through pyarrow.dataset (0.5 s)
     absent = [c for c in columns if c not in parquet.schema_arrow.names]
     if absent:
         raise DatasetError(f"{path}: missing column(s) {', '.join(absent)} needed by task {t.name}")
     table = parquet.read(columns=columns).to_pydict()
     refs = zip(*(table[c] for c in t.references)) if len(t.references) > 1 else table[t.references[0]]
+    leads = table[t.lead_source] if t.lead_source else [""] * len(table[t.id])
     return [
-        Item(id=i, doc_id=d, source=s, references=_references(list(r) if len(t.references) > 1 else r))
-        for i, d, s, r in zip(table[t.id], table[doc], table[t.source], refs)
+        Item(id=i, doc_id=d, source=s, references=_references(list(r) if len(t.references) > 1 else r), lead_source=lead)
+        for i, d, s, r, lead in zip(table[t.id], table[doc], table[t.source], refs, leads)
     ]
 
 

@@ -61,3 +61,42 @@ def test_a_truncated_model_prompt_and_its_key_are_unchanged():
     rendered, note = session.fit(task, task.items[0])
     assert {"note": note, "input_tokens": rendered.input_tokens, "prompt_sha256": sha256_text(rendered.text),
             "key": session.key(rendered, task)} == TRUNCATED
+
+
+def test_a_models_tasks_share_one_backend_call_when_it_combines_them(monkeypatch, tmp_path):
+    """`combines_tasks` (the llama.cpp engine with share_sources): run_model fits every task, gives
+    the backend ONE call with ids made unique across tasks (two tasks on the same passages share
+    item ids), and maps the answers back per task; a rerun is answered from the cache."""
+    from helpers.fake_backend import Echo, EchoSettings
+    from harness.generate.cache import GenerationCache
+    from harness.pipeline.run import RunReporter, run_model
+
+    calls: list[list[str]] = []
+    original = Echo.generate
+
+    def recording(self, batch, settings):
+        calls.append([r.request.id for r in batch])
+        return original(self, batch, settings)
+
+    monkeypatch.setattr(Echo, "combines_tasks", True, raising=False)
+    monkeypatch.setattr(Echo, "generate", recording)
+    data = {"run": "k", "dataset": "data",
+            "tasks": [{"task": "summarize_passage_zh", "limit": 2}, {"task": "summarize_passage_en", "limit": 2}],
+            "models": [{"name": "echo", "backend": "echo", "chat": True}]}
+    plan = plan_run(parse_config(data))
+    cache = GenerationCache(tmp_path / "cache")
+    try:
+        first = run_model(plan, plan.models[0], cache, RunReporter())
+        again = run_model(plan, plan.models[0], cache, RunReporter())
+    finally:
+        cache.close()
+    ids = [item.id for item in plan.tasks["summarize_passage_zh"].items]
+    assert calls == [[f"{t}/{i}" for t in ("summarize_passage_zh", "summarize_passage_en") for i in ids]]
+    for run in first.tasks:  # each task's answers are its own prompts' (echo returns the prompt's tail)
+        task = plan.tasks[run.task]
+        assert [p.id for p in run.predictions] == ids and run.generated == 2 and run.cached == 0
+        for p, item in zip(run.predictions, task.items):
+            assert p.raw == Echo(EchoSettings(chat=True)).render(task.prompt(item))[-40:]
+    assert first.tasks[0].predictions[0].raw != first.tasks[1].predictions[0].raw  # the two instructions
+    assert [(r.generated, r.cached) for r in again.tasks] == [(0, 2), (0, 2)]
+    assert [[p.raw for p in r.predictions] for r in again.tasks] == [[p.raw for p in r.predictions] for r in first.tasks]

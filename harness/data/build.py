@@ -108,7 +108,10 @@ def translation_paragraph_rows(docs: Iterable[Document], refs: References) -> li
 
 
 def passage_rows(docs: Iterable[Document], refs: References) -> list[dict]:
-    """The passage summarisation config: each passage with its two summaries per language."""
+    """The passage summarisation config: each passage with its two summaries per language, and the
+    English reference translation of its segments (`translation_en`: what the cross-lingual task's
+    lead baseline takes its first sentences from)."""
+    english = refs.english()
     return [
         {
             "passage_id": p.id,
@@ -118,6 +121,9 @@ def passage_rows(docs: Iterable[Document], refs: References) -> list[dict]:
             "script": d.script,
             "text": p.text,
             "text_simplified": p.text_simplified,
+            # segments joined by spaces, paragraphs by "\n" (as `text`): a heading stays its own line
+            "translation_en": "\n".join(" ".join(english[s] for s in p.segment_ids if s.startswith(f"{para}-"))
+                                        for para in p.paragraph_ids),
             "passage_summaries_zh": refs.passages[d.id, "zh"].texts(p.id),
             "passage_summaries_en": refs.passages[d.id, "en"].texts(p.id),
         }
@@ -163,7 +169,7 @@ def schemas():
         ),
         "passages": pa.schema(
             [("passage_id", string), ("doc_id", string), ("paragraph_ids", strings), ("segment_ids", strings),
-             ("script", string), ("text", string), ("text_simplified", string),
+             ("script", string), ("text", string), ("text_simplified", string), ("translation_en", string),
              ("passage_summaries_zh", strings), ("passage_summaries_en", strings)]
         ),
     }

@@ -306,7 +306,9 @@ pairs = load_dataset("data", "translation", split="test")
   concatenated: the paragraph's line of `text`), `en` (the segments' English joined by one space).
 - `passages`: one row per passage, for passage summarisation: `passage_id` (`000-p07-p11`: the
   document and its first and last paragraph), `doc_id`, `paragraph_ids`, `segment_ids`, `script`,
-  `text` and `text_simplified` (the paragraphs joined by `\\n`), `passage_summaries_zh` and
+  `text` and `text_simplified` (the paragraphs joined by `\\n`), `translation_en` (the English
+  reference translation of its segments, paragraphs joined by `\\n`: what summarize_passage_en's
+  lead baseline reads), `passage_summaries_zh` and
   `passage_summaries_en` (the reference summaries `[A, B]`, GUIDELINES §1.1). Each article is cut
   into runs of whole paragraphs of roughly 400–900 characters by the rule of
   `harness/data/passages.py` (a section heading starts a new section, a question in an interview

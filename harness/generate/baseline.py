@@ -1,7 +1,9 @@
 """Baselines that need no model: `lead`, `copy` and `reference`, the reference-agreement row.
 
 - `lead`: the first `n` sentences (or `n` characters with `unit: chars`) of the source: the
-  classic lower bound for news summarisation.
+  classic lower bound for news summarisation. A task may name another text for it
+  (`lead_source`): summarize_passage_en's lead reads the passage's English reference translation,
+  the translate-then-lead baseline of cross-lingual summarisation (it uses a reference).
 - `copy`: the source itself, a lower bound for translation (and a sanity check of the metrics).
 - `reference`: reference B of the item, scored against reference A alone (role `agreement`, shown
   as "reference agreement (B vs A)"): how far the two references' writers agree, labeled with who
@@ -81,9 +83,10 @@ class Baseline(Backend):
                 raise HarnessError(f"reference baseline: item {request.id} has no second reference to score")
             return request.references[1]
         n = self.settings.n or 3
+        text = request.lead_source or request.source  # a task may name what its lead reads (TaskDef.lead_source)
         if self.settings.unit == "chars":
-            return request.source[:n].strip()
-        return "".join(sentence_units(request.source)[:n]).strip()
+            return text[:n].strip()
+        return "".join(sentence_units(text)[:n]).strip()
 
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
         for rendered in batch:

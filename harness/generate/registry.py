@@ -33,6 +33,9 @@ class BackendSpec:
     #: Request fields the backend reads besides the rendered prompt; they join the cache key
     #: (baselines read the source and references, not the prompt).
     reads: tuple[str, ...] = ()
+    #: Request fields that join the key only when set (added after keys were first written: left out
+    #: when empty, every earlier key stays as it was).
+    reads_if_set: tuple[str, ...] = ()
     #: False for backends that only look outputs up (the `file` backend): never cached.
     cached: bool = True
     #: Optional "module:function", preflight(settings, items_by_task) -> None, run before any model
@@ -68,6 +71,7 @@ BACKENDS: dict[str, BackendSpec] = {
         role="baseline",
         cache_neutral=frozenset({"delay_s"}),
         reads=("source", "references"),
+        reads_if_set=("lead_source",),
     ),
     "file": BackendSpec(
         "harness.generate.file:FileSettings",

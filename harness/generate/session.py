@@ -133,7 +133,8 @@ class GenerationSession:
             "prompt": rendered.text,
             "plain_stop": list(rendered.request.prompt.plain_stop),  # ends answers of plain-form prompts
             "template": {"version": task.template.version, "sha256": task.template.sha256},
-            "reads": {f: getattr(rendered.request, f) for f in self.spec.reads},
+            "reads": {f: getattr(rendered.request, f) for f in self.spec.reads}
+            | {f: getattr(rendered.request, f) for f in self.spec.reads_if_set if getattr(rendered.request, f)},
         }
 
     def key(self, rendered: Rendered, task: PromptSource) -> str:

@@ -38,7 +38,7 @@ class TaskPlan:
 
     def request(self, item: Item) -> Request:
         return Request(id=item.id, prompt=self.prompt(item), source=item.source, references=item.references,
-                       max_new_tokens=self.config.max_new_tokens, task=self.name)
+                       max_new_tokens=self.config.max_new_tokens, task=self.name, lead_source=item.lead_source)
 
 
 @dataclass(frozen=True)
