@@ -100,6 +100,14 @@ METRICS: dict[str, MetricSpec] = {
         "zh": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
         "en": "COMET (unbabel-comet in the user's own environment, as a subprocess); needs the sources",
     }),
+    # Terminology against a glossary (harness/score/terms.py): reads the sources, no reference; the
+    # glossary comes from `metric_settings.terms.glossary` or `harness score --glossary`.
+    "terms": MetricSpec("harness.score.terms:Terms", options=("glossary",), languages={
+        "zh": "glossary terms of the English source rendered in the Chinese output (Traditional → Simplified), "
+              "share of terms per item, micro-averaged; needs the sources",
+        "en": "glossary terms of the Chinese source rendered in the English output (whole words, any case, "
+              "plural -s), share of terms per item, micro-averaged; needs the sources",
+    }),
 }
 
 

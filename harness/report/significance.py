@@ -14,8 +14,9 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.metric_table import higher_is_better
 from harness.report.runs import Run
-from harness.score import compare
-from harness.tasks import load_items
+from harness.score import compare, get_metric
+from harness.score.neural import configure
+from harness.tasks import get_task, load_items
 
 TESTS = ("ar", "bootstrap")
 
@@ -112,14 +113,21 @@ def compare_outputs(
     references: Sequence[Sequence[str]],
     metrics: Sequence[str],
     settings: Settings,
+    sources: Sequence[str] | None = None,
+    metric_settings: Mapping | None = None,
 ) -> dict[str, object]:
-    """metric -> harness.score Comparison of b against a on the same items."""
+    """metric -> harness.score Comparison of b against a on the same items. ``sources`` (the
+    items' sources) and ``metric_settings`` (run A's) reach the metrics that read them (terms)."""
+    scorers = list(metrics)
+    if sources is not None:
+        lang = get_task(task).target_lang
+        scorers = configure([get_metric(m, lang) for m in metrics], metric_settings, sources=sources)
     comparisons = compare(
         task,
         list(hyps_a),
         list(hyps_b),
         [list(r) for r in references],
-        list(metrics),
+        scorers,
         seed=settings.seed,
         n_boot=settings.n_boot,
         n_ar=settings.n_ar,
