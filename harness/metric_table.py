@@ -107,6 +107,14 @@ METRICS: dict[str, MetricSpec] = {
         "zh": "numeric quantities of the output (Chinese) against the source's: values and ranges, micro F; needs the sources",
         "en": "numeric quantities of the output (English) against the source's: values and ranges, micro F; needs the sources",
     }),
+    # Terminology against a glossary (harness/score/terms.py): reads the sources, no reference; the
+    # glossary comes from `metric_settings.terms.glossary` or `harness score --glossary`.
+    "terms": MetricSpec("harness.score.terms:Terms", options=("glossary",), languages={
+        "zh": "glossary terms of the English source rendered in the Chinese output (Traditional → Simplified), "
+              "share of terms per item, micro-averaged; needs the sources",
+        "en": "glossary terms of the Chinese source rendered in the English output (whole words, any case, "
+              "plural -s), share of terms per item, micro-averaged; needs the sources",
+    }),
 }
 
 

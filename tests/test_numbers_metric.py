@@ -381,7 +381,7 @@ def test_corpus_is_micro_f_and_items_without_numbers_do_not_count():
     (s,) = score("translate_zh_en", outputs, [[o] for o in outputs], [metric], seed=0, n_boot=200)
     # P = R = 2/3 over the summed statistics (2 + 0 + 1 numbers on each side): item 2 adds nothing
     assert (s.value, s.precision, s.recall) == (pytest.approx(200 / 3), pytest.approx(200 / 3), pytest.approx(200 / 3))
-    assert s.signature == "numbers|against:source|src:zh|tgt:en|refs:unused|match:value+range|mode:f|agg:micro|v:1"
+    assert s.signature == "numbers|against:source|src:zh|tgt:en|refs:none|match:value+range|mode:f|agg:micro|v:1"
     again = score("translate_zh_en", outputs, [[o] for o in outputs], [metric], seed=0, n_boot=200)[0]
     assert (again.ci_low, again.ci_high) == (s.ci_low, s.ci_high)
 

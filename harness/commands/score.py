@@ -15,6 +15,7 @@ from harness.registry import did_you_mean
 from harness.score import get_metric, score_with_items
 from harness.score.neural import configure
 from harness.score.rouge import ZH_TOKENIZERS
+from harness.score.terms import Terms
 from harness.score.text import ScoringError
 from harness.tasks import TASKS
 
@@ -72,13 +73,14 @@ def score_command(
     task: str = typer.Option(..., "--task", metavar="TASK", help="summarize_zh, summarize_en, translate_zh_en, translate_zh_en_doc or translate_en_zh (sets the target language)."),
     hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="System outputs: UTF-8, one item per line, newlines inside an item written as \\n."),
     ref: list[Path] = typer.Option(..., "--ref", metavar="FILE", help="References, same format and line count as --hyp; repeat for several references per item."),
-    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet, numbers (harness/metric_table.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
+    metric: list[str] = typer.Option(None, "--metric", metavar="NAME", help="rouge1, rouge2, rougeL, rougeLsum, bleu, chrf, chrf++, ter, bertscore, comet, numbers, terms (harness/metric_table.py); repeatable. Default: the task's metrics (ROUGE-1/2/L/Lsum for summaries, BLEU + chrF++ for translation)."),
     seed: int = typer.Option(0, "--seed", help="Seed of numpy.random.default_rng for the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
     zh_tokenizer: str = typer.Option(None, "--zh-tokenizer", help="Chinese ROUGE tokens: char (default) or jieba words."),
     as_json: bool = typer.Option(False, "--json", help='Print one JSON object: {"task", "n", "scores": [{"metric", "value", "ci_low", "ci_high", "signature"}, ...]}.'),
-    items: bool = typer.Option(False, "--items", help="With --json: add to each score its per-item values (\"items\"), in input order; numbers also adds \"details\" (kept, dropped, changed, added numbers)."),
-    src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, same format and line count as --hyp (comet and numbers need them)."),
+    items: bool = typer.Option(False, "--items", help="With --json: add to each score its per-item values (\"items\"), in input order; numbers also adds \"details\" (kept, dropped, changed, added numbers), terms each item's missed terms (\"misses\")."),
+    src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, same format and line count as --hyp (comet, numbers and terms need them)."),
+    glossary: Path = typer.Option(None, "--glossary", metavar="FILE", help="terms: a glossary YAML file (default: the project glossary, harness/data/glossary.yaml)."),
     bertscore_model: str = typer.Option(None, "--bertscore-model", metavar="MODEL", help="bertscore encoder: a local transformers folder or a Hub id (default: the bundled multilingual-e5-small)."),
     bertscore_layer: int = typer.Option(None, "--bertscore-layer", metavar="N", help="bertscore layer (default: the encoder's standard layer)."),
     comet_python: Path = typer.Option(None, "--comet-python", metavar="PYTHON", help="comet: a Python interpreter that has unbabel-comet installed."),
@@ -102,6 +104,8 @@ def score_command(
     check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
     if items and not as_json:
         raise HarnessError("--items: only with --json")
+    if glossary is not None and "terms" not in (metric or definition.metrics):
+        raise HarnessError("--glossary: only the terms metric reads a glossary (add --metric terms)")
 
     hypotheses = read_items(hyp, "--hyp")
     ref_columns = [read_items(path, "--ref") for path in ref]
@@ -122,7 +126,8 @@ def score_command(
             raise HarnessError(f"--src {src}: {len(sources)} lines but --hyp {hyp} has {len(hypotheses)}")
     # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
     settings = {"bertscore": {"model": bertscore_model, "layer": bertscore_layer},
-                "comet": {"python": None if comet_python is None else str(comet_python), "model": comet_model}}
+                "comet": {"python": None if comet_python is None else str(comet_python), "model": comet_model},
+                "terms": {"glossary": None if glossary is None else str(glossary)}}
     metrics = configure(metrics, settings, sources=sources, source_lang=definition.source_lang,
                         summary=definition.kind == "summarization")
     try:
@@ -134,15 +139,21 @@ def score_command(
     if scores and scores[0].off_target:
         typer.echo(f"warning: --hyp {hyp}: {scores[0].off_target} of {len(hypotheses)} lines are mostly Chinese for "
                    f"an English target; scored as they are (task {task})", err=True)
+    terms = next((m for m in metrics if isinstance(m, Terms)), None)
+    if terms is not None and all(v is None for v in per_item["terms"]):
+        typer.echo(f"warning: terms: no source names a term of glossary {terms.matcher.glossary.short_id}; "
+                   f"its 100 means nothing was there to render (task {task})", err=True)
     if as_json:
         keys = ("metric", "value", "ci_low", "ci_high", "signature", "precision", "recall", "off_target")
         entries = [{k: v for k, v in s.to_dict().items() if k in keys} for s in scores]
         if items:
             for entry in entries:
                 entry["items"] = per_item[entry["metric"]]
-            for entry, m in zip(entries, metrics):  # numbers: what happened to each number, per item
+            for entry, m in zip(entries, metrics):  # numbers: what happened to each number; terms: the misses
                 if (details := m.item_details(hypotheses, references)) is not None:
                     entry["details"] = details
+                    if entry["metric"] == "terms":  # which terms each item missed (harness.score.terms.term_details)
+                        entry["misses"] = [d["misses"] for d in details]
         typer.echo(json.dumps({"task": task, "n": len(hypotheses), "scores": entries}, ensure_ascii=False))
     else:
         typer.echo(_format_table(task, len(hypotheses), len(ref), seed, n_boot, scores))

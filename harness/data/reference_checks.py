@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.data.clean import Document, to_simplified
+from harness.data.glossary_checks import glossary_problems
 from harness.data.numbers import SCALES_EN as SCALES
 from harness.data.numbers import missing_numbers, source_numbers, target_numbers
 from harness.data.passages import document_passages
@@ -194,6 +195,7 @@ RULES: tuple[Callable[[References], Iterable[Problem]], ...] = (
 
 def problems(refs: References, docs: list[Document]) -> list[Problem]:
     found = [*_coverage(refs, docs), *_passages(refs, docs)]
+    found += [Problem(p.rule, p.id) for p in glossary_problems(refs, docs)]
     for rule in RULES:
         found.extend(rule(refs))
     return found

@@ -184,9 +184,10 @@ def compare_runs(
     for model, task, ids, chosen in plans:
         items = items_for(run_a.dataset_for(task))(task, ids)
         references = [list(item.references) for item in items]
+        # terms reads the sources and run A's glossary (metric_settings), as rescore does
         comparisons = compare_outputs(
             run_a.definition(task), outputs(run_a, model, task, ids), outputs(run_b, model, task, ids), references, chosen,
-            settings, sources=[item.source for item in items],
+            settings, sources=[item.source for item in items], metric_settings=run_a.config.get("metric_settings"),
         )
         for m in chosen:
             c = comparisons[m]

@@ -115,11 +115,13 @@ def compare_outputs(
     metrics: Sequence[str],
     settings: Settings,
     sources: Sequence[str] | None = None,
+    metric_settings: Mapping | None = None,
 ) -> dict[str, object]:
-    """metric -> harness.score Comparison of b against a on the same items. ``sources`` are the
-    items' sources: `numbers` compares outputs with them, as `harness run` scored it."""
+    """metric -> harness.score Comparison of b against a on the same items. ``sources`` (the
+    items' sources) and ``metric_settings`` (run A's) reach the metrics that read them: `numbers`
+    and `terms` compare outputs with the sources, as `harness run` scored them."""
     definition = task_definition(task)
-    scorers = configure([get_metric(m, definition.target_lang) for m in metrics], None,
+    scorers = configure([get_metric(m, definition.target_lang) for m in metrics], metric_settings,
                         sources=None if sources is None else list(sources), source_lang=definition.source_lang,
                         summary=definition.kind == "summarization")
     comparisons = compare(

@@ -103,8 +103,9 @@ def item_scores(
     hypotheses: Sequence[str],
     references: Sequence[Sequence[str]],
     metrics: Sequence[str | Metric] | None = None,
-) -> dict[str, list[float]]:
-    """Per-item scores (0–100): ROUGE F, sentence BLEU (effective order), segment chrF / TER."""
+) -> dict[str, list[float | None]]:
+    """Per-item scores (0–100): ROUGE F, sentence BLEU (effective order), segment chrF / TER; None
+    where a metric has no value for an item (terms: no glossary term in the source)."""
     resolved = resolve_metrics(task, metrics)
     check_pairs(hypotheses, references)
     return _item_values(resolved, _all_stats(resolved, hypotheses, references))
@@ -118,7 +119,7 @@ def score_with_items(
     *,
     seed: int = 0,
     n_boot: int = 1000,
-) -> tuple[list[Score], dict[str, list[float]]]:
+) -> tuple[list[Score], dict[str, list[float | None]]]:
     """``score`` and ``item_scores`` together, from one pass of item statistics."""
     resolved = resolve_metrics(task, metrics)
     n_refs = check_pairs(hypotheses, references)
@@ -137,8 +138,9 @@ def score_with_items(
     return out, _item_values(resolved, all_stats)
 
 
-def _item_values(metrics: list[Metric], all_stats: list[np.ndarray]) -> dict[str, list[float]]:
-    return {m.name: [float(v) for v in m.item_values(s)] for m, s in zip(metrics, all_stats)}
+def _item_values(metrics: list[Metric], all_stats: list[np.ndarray]) -> dict[str, list[float | None]]:
+    # NaN: the metric has no value for the item (terms: a source without a glossary term) → None
+    return {m.name: [float(v) if v == v else None for v in m.item_values(s)] for m, s in zip(metrics, all_stats)}
 
 
 def compare(

@@ -5,9 +5,10 @@ Run config, top level (every key optional; see docs/scoring.md):
     metric_settings:
       bertscore: {model: null, layer: null, batch_size: 32}   # null model = bundled multilingual-e5-small
       comet: {python: /path/to/venv/bin/python, model: Unbabel/wmt22-comet-da, batch_size: 16, gpus: null}
+      terms: {glossary: my-glossary.yaml}   # null = the project glossary (harness/data/glossary.yaml)
 
 The settings are recorded in the run's manifest (`metric_settings`), so `harness rescore` scores
-with the same encoder. COMET also needs each item's source, which the caller passes here.
+with the same encoder. COMET and `terms` also need each item's source, which the caller passes here.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from harness.data.glossary import load_glossary
 from harness.errors import HarnessError
 from harness.score.base import Metric
 from harness.score.bertscore import BertScore
 from harness.score.comet import Comet
 from harness.score.numbers import Numbers
+from harness.score.terms import Terms
 
 
 class BertScoreSettings(BaseModel):
@@ -49,20 +52,37 @@ class CometSettings(BaseModel):
         return value
 
 
+class TermsSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    glossary: str | None = Field(None, description="a glossary YAML file (docs/scoring.md, \"terms\"); null: the project's")
+
+    @field_validator("glossary")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None:  # read when the config is read, not after the generation
+            try:
+                load_glossary(value)
+            except HarnessError as e:
+                raise ValueError(str(e)) from None
+        return value
+
+
 class MetricSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     bertscore: BertScoreSettings = BertScoreSettings()
     comet: CometSettings = CometSettings()
+    terms: TermsSettings = TermsSettings()
 
 
 def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | None, *,
               sources: Sequence[str] | None = None, source_lang: str | Sequence[str] | None = None,
               summary: bool = False) -> list[Metric]:
-    """``metrics`` with bertscore/comet replaced by instances built from ``settings``; comet gets
-    ``sources`` (None leaves it without, and it then says it needs them), and so does numbers, with
-    the sources' language (one, or one per item) and ``summary`` (a summarization task: numbers
-    scores precision only). Only the sections of
+    """``metrics`` with bertscore/comet/terms replaced by instances built from ``settings``; comet
+    and terms get ``sources`` (None leaves them without, and they then say they need them), and so
+    does numbers, with the sources' language (one, or one per item) and ``summary`` (a
+    summarization task: numbers scores precision only). Only the sections of
     metrics that are present are validated: a run's comet interpreter missing on this machine
     does not stop a rescore without comet."""
     def section(name: str, model: type[BaseModel]):
@@ -86,5 +106,7 @@ def configure(metrics: Sequence[Metric], settings: Mapping | MetricSettings | No
             m = Comet(m.lang, python=c.python, model=c.model, sources=sources, batch_size=c.batch_size, gpus=c.gpus)
         elif isinstance(m, Numbers) and sources is not None and source_lang is not None:
             m = m.with_sources(sources, source_lang, summary=summary)
+        elif isinstance(m, Terms):
+            m = Terms(m.lang, glossary=section("terms", TermsSettings).glossary, sources=sources)
         out.append(m)
     return out

@@ -168,7 +168,7 @@ class Numbers(Metric):
 
     def signature(self, n_refs: int) -> str:
         src = self.source_lang if isinstance(self.source_lang, str) or self.source_lang is None else "per-item"
-        return (f"numbers|against:source|src:{src or 'unset'}|tgt:{self.lang}|refs:unused"
+        return (f"numbers|against:source|src:{src or 'unset'}|tgt:{self.lang}|refs:none"
                 f"|match:value+range|mode:{self.mode}|agg:micro|v:{VERSION}")
 
     def __repr__(self) -> str:

@@ -14,6 +14,9 @@ e.g. no number in it, is left out of that type's sample):
             else one added (not after the first auxiliary; 不 before the first verb).
 - drop:     one clause or sentence dropped (split at , ; . and ，；。), never the only one.
 - shuffle:  word order shuffled (English words; jieba words), end punctuation kept last.
+- term:     a glossary term the source names (harness/data/glossary.yaml) rendered wrongly: every
+            allowed rendering of one such term in the reference replaced by one of the term's known
+            wrong renderings (`en_wrong` / `zh_wrong`; English keeps a capital and a plural -s).
 - paraphrase: the faithful text itself; reported as points lost only (a paraphrase is not an error).
 """
 
@@ -28,7 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ERROR_TYPES = ("number", "name", "negation", "drop", "shuffle")
+from harness.data.glossary import Glossary, Matcher, fold, load_glossary, other
+
+ERROR_TYPES = ("number", "name", "negation", "drop", "shuffle", "term")
 TYPES = (*ERROR_TYPES, "paraphrase")
 LANGS = ("en", "zh")
 
@@ -328,6 +333,38 @@ def shuffle_words(text: str, lang: str, rng: np.random.Generator) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=2)
+def _term_matchers(lang: str) -> tuple[Glossary, Matcher, Matcher]:
+    """The project glossary and its matchers for a reference in ``lang`` and its source (built once)."""
+    glossary = load_glossary()
+    return glossary, Matcher(glossary.forms(lang), lang), Matcher(glossary.forms(other(lang)), other(lang))
+
+
+def swap_term(text: str, lang: str, source: str, rng: np.random.Generator) -> str | None:
+    glossary, rendered, named = _term_matchers(lang)
+    if fold(text, lang) != text:  # match offsets are those of the folded text
+        return None
+    in_source = {m.entry for m in named.find(source)}
+    wrong = {i: (t.en_wrong if lang == "en" else t.zh_wrong) for i, t in enumerate(glossary.terms)}
+    spans = [m for m in rendered.find(text) if m.entry in in_source and wrong[m.entry]]
+    if not spans:
+        return None
+    entries = sorted({m.entry for m in spans})
+    entry = entries[int(rng.integers(len(entries)))]
+    choices = wrong[entry]
+    new = choices[int(rng.integers(len(choices)))]
+    out = text
+    for m in sorted((m for m in spans if m.entry == entry), key=lambda m: -m.start):
+        replacement = new
+        if lang == "en":
+            if m.text[0].isupper():
+                replacement = replacement[0].upper() + replacement[1:]
+            if m.text[-1] in "sS" and replacement[-1] not in "sS":
+                replacement += "s"
+        out = out[: m.start] + replacement + out[m.end :]
+    return out
+
+
 def perturb(sample: Sample, kind: str, seed: int, pool: dict) -> str | None:
     """The text of perturbation ``kind`` for ``sample`` (None where it does not apply)."""
     rng = _rng(seed, sample, kind)
@@ -344,6 +381,8 @@ def perturb(sample: Sample, kind: str, seed: int, pool: dict) -> str | None:
         return drop_clause(text, lang, rng)
     if kind == "shuffle":
         return shuffle_words(text, lang, rng)
+    if kind == "term":
+        return swap_term(text, lang, sample.source, rng)
     raise ValueError(kind)
 
 

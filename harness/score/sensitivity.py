@@ -77,7 +77,7 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
               n_boot: int = 1000, configure=None) -> list[SensitivityCell]:
     """Every (language, perturbation type, metric) cell. ``configure(metrics, sources)`` returns
     the metric objects configured (bertscore/comet settings; comet reads the sources)."""
-    names = list(metrics) if metrics else [*SURFACE_METRICS, "bertscore", "numbers"]
+    names = list(metrics) if metrics else [*SURFACE_METRICS, "bertscore", "numbers", "terms"]
     samples = load_samples(dataset)
     pool = name_pool(samples)
     cells = []
@@ -123,11 +123,13 @@ def run_check(dataset: Path, metrics: Sequence[str] | None = None, *, per_type: 
         for kind in TYPES:
             ids = [s.id for s, _ in chosen[kind]]
             for metric in scorers:
-                values = np.asarray(scores[metric.name])
+                # None (terms: no glossary term in the source) → NaN: not caught, left out of the points lost
+                values = np.asarray(scores[metric.name], dtype=np.float64)
                 sign = -1.0 if metric.name == "ter" else 1.0
                 own = sign * values[[where[(i, "self")] for i in ids]]
                 perturbed = sign * values[[where[(i, kind)] for i in ids]]
-                lost = float(np.mean(own - perturbed)) if ids else float("nan")
+                diffs = (own - perturbed)[~np.isnan(own - perturbed)]
+                lost = float(np.mean(diffs)) if len(diffs) else float("nan")
                 acc = low = high = None
                 if kind != "paraphrase" and ids:
                     fair = sign * values[[where[(i, "paraphrase")] for i in ids]]
