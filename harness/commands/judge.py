@@ -1,0 +1,115 @@
+"""`harness judge`: a model of a run config judges outputs read from files (harness.judge)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from harness.commands.score import read_items
+from harness.config import load_config
+from harness.errors import HarnessError
+from harness.generate.cache import GenerationCache, NoCache
+from harness.generate.session import GenerationSession
+from harness.io import write_jsonl
+from harness.judge.judge import Judge, JudgeItem, JudgeScore, judge_score
+from harness.judge.prompts import BUILTIN, load_prompt
+from harness.options import N_BOOT_MAX, check_range, check_seed
+from harness.registry import did_you_mean
+from harness.request import GenerationSettings
+from harness.tasks import TASKS
+
+SHOWN = 20  # unparsed answers printed; --out has them all
+
+
+def _column(path: Path | None, option: str, n: int, hyp: Path) -> list[str] | None:
+    if path is None:
+        return None
+    lines = read_items(path, option)
+    if len(lines) != n:
+        raise HarnessError(f"{option} {path}: {len(lines)} lines but --hyp {hyp} has {n}")
+    return lines
+
+
+def _report(score: JudgeScore, outcome, hyp: Path) -> str:
+    value = "n/a (no answer parsed)" if score.value is None else \
+        f"{score.value:.2f} [{score.ci_low:.2f}, {score.ci_high:.2f}]"
+    lines = [f"{score.metric}: {value} over {score.n - score.n_unparsed} of {score.n} items "
+             f"({score.n_unparsed} unparsed, left out of the mean; {outcome.generated} judge calls made, "
+             f"{outcome.cached} cached)", f"signature: {score.signature}"]
+    for n, j in enumerate(outcome.judgements, 1):
+        if j.value is None and len(lines) < SHOWN + 2:
+            shown = " | ".join(a.replace("\n", "\\n")[:120] for a in j.answers)
+            lines.append(f"unparsed: --hyp {hyp} line {n} ({j.id}): {j.problem}; answer: {shown}")
+    if score.n_unparsed > SHOWN:
+        lines.append(f"… and {score.n_unparsed - SHOWN} more unparsed (all are in --out)")
+    return "\n".join(lines)
+
+
+def judge_command(
+    config: Path = typer.Argument(..., metavar="CONFIG", help="A run config whose `models:` has the judge."),
+    model: str = typer.Option(..., "--model", metavar="NAME", help="The judge: the name of a model entry of CONFIG (gguf, openai, hf)."),
+    prompt: str = typer.Option(..., "--prompt", metavar="PROMPT", help=f"A built-in judge prompt ({', '.join(BUILTIN)}) or a prompt YAML file."),
+    task: str = typer.Option(..., "--task", metavar="TASK", help="A built-in task: gives the source and target languages."),
+    src: Path = typer.Option(..., "--src", metavar="FILE", help="Sources, one item per line (newlines inside an item written as \\n)."),
+    hyp: Path = typer.Option(..., "--hyp", metavar="FILE", help="The outputs judged, same format and line count."),
+    hyp_b: Path = typer.Option(None, "--hyp-b", metavar="FILE", help="pairwise: system B's outputs (the score is B's preference over --hyp)."),
+    ref: Path = typer.Option(None, "--ref", metavar="FILE", help="References, for prompts that show {reference}."),
+    out: Path = typer.Option(None, "--out", metavar="FILE", help="Write every item's judgement (value, problem, raw answers) as JSONL."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resamples."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Ask the judge again (new answers still refresh the cache)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the score as one JSON object."),
+) -> None:
+    """Judge outputs with a model of a run config: MQM error annotation (translation), faithfulness or
+    coverage ratings, or pairwise preference in both orders (summaries).
+
+    Judge calls go through the generation cache, so a rerun is free and a killed run resumes. Answers
+    are parsed strictly: an unparseable answer is counted and shown, and left out of the mean.
+    """
+    if task not in TASKS:
+        raise HarnessError(f"--task: unknown task '{task}'{did_you_mean(task, TASKS)}")
+    check_seed(seed)
+    check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
+    judge_prompt = load_prompt(prompt)
+    if (judge_prompt.kind == "pairwise") != (hyp_b is not None):
+        raise HarnessError(f"--hyp-b: {'required' if hyp_b is None else 'only'} with a pairwise prompt "
+                           f"(--prompt {prompt} is {judge_prompt.kind})")
+    run_config = load_config(config)
+    names = [m.name for m in run_config.models]
+    if model not in names:
+        raise HarnessError(f"--model: no model '{model}' in {config}{did_you_mean(model, names)}")
+    entry = run_config.model(model)
+    definition = TASKS[task]
+    hypotheses = read_items(hyp, "--hyp")
+    sources = _column(src, "--src", len(hypotheses), hyp)
+    refs = _column(ref, "--ref", len(hypotheses), hyp)
+    second = _column(hyp_b, "--hyp-b", len(hypotheses), hyp)
+    items = [JudgeItem(str(n), sources[n - 1], hypotheses[n - 1], refs[n - 1] if refs else None,
+                       second[n - 1] if second else None) for n in range(1, len(hypotheses) + 1)]
+    judge = Judge(judge_prompt, source_lang=definition.source_lang, target_lang=definition.target_lang)
+    judge.queries(items)  # bad input stops here, before the judge loads
+    entry.spec.check(entry.settings, {})
+    store = GenerationCache()
+    cache = NoCache(store) if no_cache else store
+    backend = entry.spec.load(entry.settings)
+    try:
+        # greedy, whatever the config's `generation:` says for the models it evaluates
+        session = GenerationSession(backend, entry, GenerationSettings(), cache)
+        outcome = judge.run(session, items)
+    finally:
+        backend.close()
+        store.close()
+    score = judge_score(outcome, seed=seed, n_boot=n_boot)
+    if out is not None:
+        write_jsonl(out, [j.to_dict() for j in outcome.judgements])
+    if as_json:
+        typer.echo(json.dumps({**score.to_dict(), "generated": outcome.generated, "cached": outcome.cached},
+                              ensure_ascii=False))
+    else:
+        typer.echo(_report(score, outcome, hyp))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("judge")(judge_command)
