@@ -66,7 +66,7 @@ def test_openai_judge_scores_caches_and_shows_unparsed_answers(run_cli, server, 
     assert lines[0].startswith(f"judge:mqm: {first['value']:.2f} [") and lines[0].endswith(
         "over 3 of 4 items (1 unparsed, left out of the mean; 0 judge calls made, 4 cached)")
     assert lines[1] == f"signature: {first['signature']}"
-    assert lines[2] == (f"unparsed: --hyp {files['hyp']} line 3 (3): text before the first severity: 'garbled'; "
+    assert lines[2] == (f"unparsed: --hyp {files['hyp']} line 3: text before the first severity: 'garbled'; "
                         "answer: garbled")
     assert server.counts[("mqm~cli", "gen")] == 4
 
@@ -94,6 +94,32 @@ def test_bad_input_is_one_line_and_exit_2(run_cli, server, tmp_path, monkeypatch
     assert err == "error: " + message.format(config=files["config"], hyp=files["hyp"],
                                              short=tmp_path / "short.txt") + "\n"
     assert server.counts[("mqm~bad", "gen")] == 0
+
+
+def test_judge_a_results_folder(run_cli, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    run_config = tmp_path / "run.yaml"
+    run_config.write_text(f"run: r\ndataset: {ROOT / 'data'}\ntasks: [{{task: translate_zh_en, limit: 3}}]\n"
+                          "models: [{name: copy, backend: baseline, kind: copy}]\n", encoding="utf-8")
+    code, _, err = run_cli("run", str(run_config), "--results", str(tmp_path / "results"), "--quiet")
+    assert code == 0, err
+    files = write_inputs(tmp_path, server.url("mqm~run"))
+    folder = tmp_path / "results" / "r"
+    common = ["judge", files["config"], "--model", "judge", "--prompt", "mqm", "--task", "translate_zh_en",
+              "--run", str(folder)]
+    code, out, err = run_cli(*common, "--system", "copy", "--json", "--out", str(tmp_path / "judged.jsonl"))
+    assert code == 0, err
+    predictions = [json.loads(line) for line in (folder / "predictions" / "copy" / "translate_zh_en.jsonl")
+                   .read_text(encoding="utf-8").splitlines()]
+    judged = [json.loads(line) for line in (tmp_path / "judged.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [j["id"] for j in judged] == [p["id"] for p in predictions] and len(judged) == 3
+    assert (json.loads(out)["value"], json.loads(out)["n_unparsed"]) == (100.0, 0)  # the fake judge finds no error
+    code, out, err = run_cli(*common, "--system", "cop")
+    assert code == 2 and err == (f"error: --system: run {folder} has no outputs of model 'cop' on translate_zh_en "
+                                 "(did you mean 'copy'?)\n")
+    code, out, err = run_cli(*common, "--system", "copy", "--hyp", files["hyp"])
+    assert code == 2 and err == ("error: --run: judges a results folder; --src, --hyp, --hyp-b and --ref are for "
+                                 "files\n")
 
 
 def committed(cache: Path) -> int:
