@@ -9,6 +9,7 @@ from harness.errors import ConfigError, HarnessError
 from harness.generate.cache import GenerationCache
 from harness.generate.session import GenerationSession
 from harness.io import sha256_json
+from harness.judge.check import run_judge_check
 from harness.judge.judge import Judge, JudgeItem, judge_score
 from harness.judge.parse import combine_orders, parse_mqm, parse_preference, parse_rating
 from harness.judge.prompts import BUILTIN, load_prompt
@@ -244,7 +245,7 @@ def test_judge_calls_are_cached_by_judge_identity_and_prompt(tmp_path, change, r
 def test_pairwise_asks_both_orders_and_cancels_position_bias(tmp_path):
     cache = GenerationCache(tmp_path)
     # a judge that prefers BETTER wherever it stands, and picks position A when it cannot tell
-    answers = {"Summary A (English):\nBETTER": "Preferred: A", "Summary A (English):\nWORSE": "Preferred: B"}
+    answers = {r"Summary A \(English\):\nBETTER": "Preferred: A", r"Summary A \(English\):\nWORSE": "Preferred: B"}
     items = [JudgeItem("d1", "文章一。", "WORSE one", hypothesis_b="BETTER one"),
              JudgeItem("d2", "文章二。", "BETTER two", hypothesis_b="WORSE two"),
              JudgeItem("d3", "文章三。", "SAME a", hypothesis_b="SAME b")]
@@ -296,3 +297,35 @@ def test_items_that_do_not_fit_the_prompt_are_refused(prompt, item, message):
 def test_duplicate_item_ids_are_refused():
     with pytest.raises(HarnessError, match="id 'x' appears twice"):
         Judge(load_prompt("mqm"), source_lang="zh", target_lang="en").queries([JudgeItem("x", "s", "h")] * 2)
+
+
+# --- the sensitivity check -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answer, accuracy, unparsed", [
+    (NO_ERRORS, 0.0, 0),  # a judge that finds no error anywhere ties every pair: no error caught
+    ("I am not sure.", None, 2),  # no answer parsed: no accuracy at all, every pair counted as unparsed
+])
+def test_judge_check_reports_the_accuracy_it_reaches(tmp_path, root, answer, accuracy, unparsed):
+    cache = GenerationCache(tmp_path)
+    cells = run_judge_check(session_for(cache, default=answer), load_prompt("mqm"), root / "data", per_type=2)
+    assert [(c.lang, c.kind) for c in cells] == [(lang, kind) for lang in ("en", "zh")
+                                                 for kind in ("number", "name", "negation", "drop", "shuffle")]
+    assert {(c.n, c.n_unparsed, c.accuracy) for c in cells} == {(2, unparsed, accuracy)}
+    cache.close()
+
+
+def test_a_judge_that_catches_negations_is_credited_for_them(tmp_path, root):
+    # a scripted judge that sees a major error in every English translation containing "not", and none elsewhere
+    cache = GenerationCache(tmp_path)
+    session = session_for(cache, answers={r"English translation:\n```[^`]* not [^`]*```": 'Critical:\nno-error\nMajor:\naccuracy/mistranslation - "not"\n'
+                                                    'Minor:\nno-error'}, default=NO_ERRORS)
+    cells = run_judge_check(session, load_prompt("mqm"), root / "data", per_type=3)
+    assert {(c.lang, c.kind): (c.n, c.n_unparsed, c.accuracy) for c in cells if c.accuracy} == {("en", "negation"): (3, 0, 100.0)}
+    assert sum(c.accuracy == 0.0 for c in cells) == 9
+    cache.close()
+
+
+def test_pairwise_prompts_have_no_check(tmp_path, root):
+    with pytest.raises(HarnessError, match="the check takes mqm and rating prompts"):
+        run_judge_check(session_for(GenerationCache(tmp_path)), load_prompt("pairwise"), root / "data")

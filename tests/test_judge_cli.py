@@ -122,6 +122,21 @@ def test_judge_a_results_folder(run_cli, server, tmp_path, monkeypatch):
                                  "files\n")
 
 
+def test_check_reports_the_judges_accuracy_on_controlled_errors(run_cli, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE", str(tmp_path / "cache"))
+    files = write_inputs(tmp_path, server.url("mqm~check"))
+    common = ["judge", files["config"], "--model", "judge", "--prompt", "mqm", "--check", "--dataset", str(ROOT / "data"),
+              "--per-type", "1"]
+    code, out, err = run_cli(*common, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["prompt"].startswith("mqm-v1@sha256=") and doc["judge"].startswith("judge@")
+    # the fake judge finds no error in any reference text: every pair is a tie, so nothing is caught
+    assert {(c["n"], c["n_unparsed"], c["accuracy"]) for c in doc["cells"]} == {(1, 0, 0.0)} and len(doc["cells"]) == 10
+    code, out, err = run_cli(*common, "--task", "translate_zh_en")
+    assert code == 2 and err == "error: --task: not with --check (it judges the dataset's own references)\n"
+
+
 def committed(cache: Path) -> int:
     path = cache / FILENAME
     if not path.exists():

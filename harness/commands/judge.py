@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import typer
@@ -12,7 +13,8 @@ from harness.config import load_config
 from harness.errors import HarnessError
 from harness.generate.cache import GenerationCache, NoCache
 from harness.generate.session import GenerationSession
-from harness.io import write_jsonl
+from harness.io import sha256_json, write_jsonl
+from harness.judge.check import SAMPLE_KIND, render_check, run_judge_check
 from harness.judge.judge import Judge, JudgeItem, JudgeScore, judge_score
 from harness.judge.prompts import BUILTIN, load_prompt
 from harness.options import N_BOOT_MAX, check_range, check_seed
@@ -89,7 +91,7 @@ def judge_command(
     config: Path = typer.Argument(..., metavar="CONFIG", help="A run config whose `models:` has the judge."),
     model: str = typer.Option(..., "--model", metavar="NAME", help="The judge: the name of a model entry of CONFIG (gguf, openai, hf)."),
     prompt: str = typer.Option(..., "--prompt", metavar="PROMPT", help=f"A built-in judge prompt ({', '.join(BUILTIN)}) or a prompt YAML file."),
-    task: str = typer.Option(..., "--task", metavar="TASK", help="Files: a built-in task (gives the source and target languages); --run: a task of the run."),
+    task: str = typer.Option(None, "--task", metavar="TASK", help="Files: a built-in task (gives the source and target languages); --run: a task of the run."),
     src: Path = typer.Option(None, "--src", metavar="FILE", help="Sources, one item per line (newlines inside an item written as \\n)."),
     hyp: Path = typer.Option(None, "--hyp", metavar="FILE", help="The outputs judged, same format and line count."),
     hyp_b: Path = typer.Option(None, "--hyp-b", metavar="FILE", help="pairwise: system B's outputs (the score is B's preference over --hyp)."),
@@ -97,6 +99,9 @@ def judge_command(
     run: Path = typer.Option(None, "--run", metavar="FOLDER", help="Judge a results folder's outputs instead of files (with --system)."),
     system: str = typer.Option(None, "--system", metavar="MODEL", help="--run: the model whose outputs are judged."),
     system_b: str = typer.Option(None, "--system-b", metavar="MODEL", help="--run, pairwise: the second model (the score is its preference over --system)."),
+    check: bool = typer.Option(False, "--check", help="Instead of judging outputs: the judge's accuracy on controlled errors in the dataset's references (mqm: segments; rating prompts: summaries)."),
+    dataset: Path = typer.Option(Path("data"), "--dataset", help="--check: the built dataset folder."),
+    per_type: int = typer.Option(10, "--per-type", help="--check: references per language and error type (seeded sample)."),
     out: Path = typer.Option(None, "--out", metavar="FILE", help="Write every item's judgement (value, problem, raw answers) as JSONL."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap resamples."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% CI."),
@@ -112,7 +117,22 @@ def judge_command(
     check_seed(seed)
     check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
     judge_prompt = load_prompt(prompt)
-    if run is not None:
+    if check:
+        given = [o for o, v in (("--task", task), ("--src", src), ("--hyp", hyp), ("--hyp-b", hyp_b), ("--ref", ref),
+                                ("--run", run), ("--system", system), ("--system-b", system_b), ("--out", out))
+                 if v is not None]
+        if given:
+            raise HarnessError(f"{given[0]}: not with --check (it judges the dataset's own references)")
+        check_range("--per-type", per_type, 1, 10_000)
+        if judge_prompt.kind not in SAMPLE_KIND:
+            raise HarnessError(f"--check: prompt {prompt} is {judge_prompt.kind}; the check takes mqm and rating prompts")
+        for name in ("translation.parquet", "summarization.parquet"):
+            if not (dataset / name).is_file():
+                raise HarnessError(f"--dataset {dataset}: no {name} (build it with `harness data build`)")
+        items = definition = where = None
+    elif task is None:
+        raise HarnessError("--task: needed to judge files or a run (or --check for the judge's accuracy)")
+    elif run is not None:
         if any(o is not None for o in (src, hyp, hyp_b, ref)):
             raise HarnessError("--run: judges a results folder; --src, --hyp, --hyp-b and --ref are for files")
         items, definition = _run_items(run, task, system, system_b)
@@ -124,7 +144,7 @@ def judge_command(
             raise HarnessError(f"--task: unknown task '{task}'{did_you_mean(task, TASKS)}")
         items, definition = _file_items(src, hyp, hyp_b, ref), TASKS[task]
         where = lambda n, i: f"--hyp {hyp} line {n}"  # noqa: E731
-    if (judge_prompt.kind == "pairwise") != (items[0].hypothesis_b is not None):
+    if items and (judge_prompt.kind == "pairwise") != (items[0].hypothesis_b is not None):
         second = "--system-b" if run is not None else "--hyp-b"
         raise HarnessError(f"{second}: {'required' if items[0].hypothesis_b is None else 'only'} with a pairwise "
                            f"prompt (--prompt {prompt} is {judge_prompt.kind})")
@@ -133,8 +153,9 @@ def judge_command(
     if model not in names:
         raise HarnessError(f"--model: no model '{model}' in {config}{did_you_mean(model, names)}")
     entry = run_config.model(model)
-    judge = Judge(judge_prompt, source_lang=definition.source_lang, target_lang=definition.target_lang)
-    judge.queries(items)  # bad input stops here, before the judge loads
+    if not check:
+        judge = Judge(judge_prompt, source_lang=definition.source_lang, target_lang=definition.target_lang)
+        judge.queries(items)  # bad input stops here, before the judge loads
     entry.spec.check(entry.settings, {})
     store = GenerationCache()
     cache = NoCache(store) if no_cache else store
@@ -142,10 +163,22 @@ def judge_command(
     try:
         # greedy, whatever the config's `generation:` says for the models it evaluates
         session = GenerationSession(backend, entry, GenerationSettings(), cache)
-        outcome = judge.run(session, items)
+        if check:
+            cells = run_judge_check(session, judge_prompt, dataset, per_type=per_type, seed=seed, n_boot=n_boot)
+        else:
+            outcome = judge.run(session, items)
     finally:
         backend.close()
         store.close()
+    if check:
+        name = f"{model}@{sha256_json(session.identity)[:12]}"
+        if as_json:
+            typer.echo(json.dumps({"judge": name, "prompt": judge_prompt.label,
+                                   "cells": [asdict(c) for c in cells]}, ensure_ascii=False))
+        else:
+            typer.echo(f"judge check: model {name}, prompt {judge_prompt.label}, dataset {dataset}, seed {seed}\n"
+                       + render_check(cells))
+        return
     score = judge_score(outcome, seed=seed, n_boot=n_boot)
     if out is not None:
         write_jsonl(out, [j.to_dict() for j in outcome.judgements])

@@ -1,8 +1,9 @@
-"""A scripted judge backend: its answer to a prompt is the first `answers` entry whose key occurs in
-the rendered prompt, else `default`. Tests build a model entry for the generation session with `entry(...)`."""
+"""A scripted judge backend: its answer to a prompt is the first `answers` entry whose key (a regular
+expression) is found in the rendered prompt, else `default`. Tests build a model entry for the generation session with `entry(...)`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ class Scripted(Backend):
     def generate(self, batch: Sequence[Rendered], settings: GenerationSettings) -> Iterator[Completion]:
         for r in batch:
             self.generated.append(r.request.id)
-            raw = next((a for k, a in self.settings.answers.items() if k in r.text), self.settings.default)
+            raw = next((a for k, a in self.settings.answers.items() if re.search(k, r.text)), self.settings.default)
             yield Completion(id=r.request.id, raw=raw, output_tokens=len(raw), stop_reason="eos", latency_s=0.01)
 
 
