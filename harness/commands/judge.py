@@ -1,4 +1,6 @@
-"""`harness judge`: a model of a run config judges outputs read from files (harness.judge)."""
+"""`harness judge`: a model of a run config judges outputs (harness.judge): read from files (`--src`,
+`--hyp`), or a results folder's (`--run`, `--system`); or, with `--check`, the dataset's own
+references with controlled errors, to measure the judge's accuracy."""
 
 from __future__ import annotations
 

@@ -42,7 +42,8 @@ class JudgeCheckCell:
 def run_judge_check(session: GenerationSession, prompt: JudgePrompt, dataset: Path, *, per_type: int = 10,
                     seed: int = 0, n_boot: int = 1000) -> list[JudgeCheckCell]:
     if prompt.kind not in SAMPLE_KIND:
-        raise HarnessError(f"judge check: prompt {prompt.name} is {prompt.kind}; the check takes mqm and rating prompts")
+        raise HarnessError(f"judge check: prompt {prompt.name} is {prompt.kind}; the check takes mqm and rating "
+                           "prompts")
     samples = [s for s in load_samples(dataset) if s.kind == SAMPLE_KIND[prompt.kind]]
     pool = name_pool(samples)
     cells = []

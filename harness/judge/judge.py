@@ -20,7 +20,8 @@ import numpy as np
 from harness.errors import HarnessError
 from harness.generate.session import GenerationSession
 from harness.io import sha256_json
-from harness.judge.parse import MQM_SCALE, RATING_SCALE, Parsed, combine_orders, parse_mqm, parse_preference, parse_rating
+from harness.judge.parse import (MQM_SCALE, RATING_SCALE, Parsed, combine_orders, parse_mqm, parse_preference,
+                                 parse_rating)
 from harness.judge.prompts import JudgePrompt, language_fields
 from harness.request import Request
 from harness.score.resample import bootstrap_indices, percentile_ci, resampled_sums
