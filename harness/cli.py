@@ -30,6 +30,7 @@ HELP = ("Evaluation harness for Chinese summarisation and Chinese↔English tran
 #: against the modules.
 COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("score", "Score outputs against references with Chinese-aware ROUGE / BLEU / chrF(++) / TER."),
+    "judge": ("judge", "Judge outputs with a model of a run config: MQM error annotation (translation), faithfulness or coverage ratings, or pairwise preference in both orders (summaries)."),
     "run": ("run", "Run every model of FILE on its tasks, score, and write RESULTS/<run>/."),
     "rescore": ("run", "Recompute item scores, scores.json, results.md and results.csv from the stored predictions."),
     "render": ("run", "Print the exact strings each model will receive (chat template applied, truncation marked)."),

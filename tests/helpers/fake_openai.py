@@ -29,6 +29,13 @@ def completion(body: dict, content="auto") -> dict:
             "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
 
 
+def mqm_answer(text: str) -> str:
+    if "GARBLED" in text:
+        return "garbled"
+    major = 'accuracy/mistranslation - "BAD"' if "BAD" in text else "no-error"
+    return f"Critical:\nno-error\nMajor:\n{major}\nMinor:\nno-error"
+
+
 class FaultServer:
     """Modes (the first path component):
 
@@ -42,6 +49,9 @@ class FaultServer:
     probe-503-2    the probe gets 503 twice, then everything is answered
     probe-garbage  the probe gets a 200 HTML page   probe-array   the probe gets `[]`
     probe-404      the probe gets 404               probe-401-echo  401 quoting the Authorization header
+    mqm            a GEMBA-MQM answer (judge tests): one major error when the last message contains
+                   BAD, "garbled" (unparseable) when it contains GARBLED, else no-error; `mqm-slow`
+                   the same after 0.05 s
     """
 
     def __init__(self):
@@ -98,6 +108,10 @@ class FaultServer:
                 "probe-404": (404, {"error": {"message": "no such route"}}),
                 "probe-401-echo": (401, {"error": {"message": f"bad key {headers.get('Authorization')}"}}),
             }[mode]
+        if mode in ("mqm", "mqm-slow") and not probe:
+            if mode == "mqm-slow":
+                time.sleep(0.05)
+            return 200, completion(body, mqm_answer(body["messages"][-1]["content"]))
         if probe or mode == "ok":
             return 200, completion(body)
         if mode in ("ok-then-hang", "ok-then-array") and n <= 3:
