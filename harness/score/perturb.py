@@ -38,13 +38,14 @@ TYPES = (*ERROR_TYPES, "paraphrase")
 LANGS = ("en", "zh")
 
 # Meaning-preserving substitutions (documented in docs/scoring.md). English: contractions and
-# common synonyms; Chinese: synonyms of function and common words. Matched as whole words
+# common synonyms; Chinese: synonyms of function and common words. No glossary term is swapped
+# ("large" ↔ "big" was: "big model" is a terminology error under the project glossary). Matched as whole words
 # (English, case-sensitive on the first letter kept) or literal strings (Chinese).
 PARAPHRASE = {
     "en": {
         "do not": "don't", "does not": "doesn't", "did not": "didn't", "is not": "isn't", "are not": "aren't",
         "was not": "wasn't", "will not": "won't", "cannot": "can't", "it is": "it's", "that is": "that's",
-        "has not": "hasn't", "have not": "haven't", "large": "big", "big": "large", "begin": "start",
+        "has not": "hasn't", "have not": "haven't", "begin": "start",
         "began": "started", "start": "begin", "help": "assist", "helped": "assisted", "said": "stated",
         "show": "demonstrate", "shows": "demonstrates", "important": "significant", "rapidly": "quickly",
         "quickly": "rapidly", "buy": "purchase", "bought": "purchased", "however": "nevertheless",
