@@ -8,6 +8,9 @@ from harness.errors import HarnessError
 
 SEED_MAX = 2**32  # numpy's and torch's seeds: 0 <= seed < 2**32
 N_BOOT_MAX = 100_000
+MAX_ITEM_CHARS = 1 << 26  # `harness score --max-item-chars` default: 64 Mi characters per line
+# the n-gram counter indexes one text's positions with int32 (harness/score/ngrams.py)
+MAX_ITEM_CHARS_MAX = (1 << 31) - 1
 
 
 def check_range(option: str, value: float | int | None, low: float, high: float, *,

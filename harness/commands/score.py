@@ -6,11 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import typer
 
 from harness.errors import HarnessError
 from harness.metric_table import METRICS
-from harness.options import N_BOOT_MAX, check_range, check_seed
+from harness.options import MAX_ITEM_CHARS, MAX_ITEM_CHARS_MAX, N_BOOT_MAX, check_range, check_seed
 from harness.registry import did_you_mean
 from harness.score import get_metric, score_with_items
 from harness.score.neural import configure
@@ -23,28 +24,66 @@ from harness.tasks import TASKS
 _ESCAPE = re.compile(r"\\([\\n])")
 
 
-def read_items(path: Path, option: str) -> list[str]:
-    """One item per line; ``\\n`` inside a line is a newline in the item, ``\\\\`` a backslash."""
+_BLOCK = 1 << 20  # bytes read at a time past the limit, to count an over-long line's characters
+
+
+def read_items(path: Path, option: str, max_chars: int = MAX_ITEM_CHARS) -> list[str]:
+    """One item per line; ``\\n`` inside a line is a newline in the item, ``\\\\`` a backslash.
+
+    Read line by line (never the whole file as one string); a line of more than ``max_chars``
+    characters is refused with its line number and length, without decoding it whole."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            return _read_lines(f, path, option, max_chars)
     except FileNotFoundError:
         raise HarnessError(f"{option} {path}: no such file") from None
     except IsADirectoryError:
         raise HarnessError(f"{option} {path}: is a directory, expected a text file") from None
     except OSError as e:
         raise HarnessError(f"{option} {path}: cannot read ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise HarnessError(f"{option} {path}: not UTF-8 (byte 0x{data[e.start]:02x} on line {line})") from None
-    text = text.removeprefix("\ufeff")
-    if not text:  # blank lines are items (an empty output scores 0); no line at all is not
+
+
+def _read_lines(f, path: Path, option: str, max_chars: int) -> list[str]:
+    cap = 4 * max_chars + 2  # UTF-8 has at most 4 bytes a character, plus "\r\n"
+    items: list[str] = []
+    while True:
+        data = f.readline(cap)
+        if not items and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+            if not data:  # a file of only a byte-order mark is empty
+                break
+        if not data:
+            break
+        line_no = len(items) + 1
+        if len(data) == cap and not data.endswith(b"\n"):
+            n_chars = _utf8_chars(data) + sum(_utf8_chars(block) for block in _rest_of_line(f))
+            raise HarnessError(f"{option} {path}: line {line_no}: item of {n_chars} characters is over the limit of {max_chars} (--max-item-chars)")
+        try:
+            text = data.decode("utf-8").removesuffix("\n").removesuffix("\r")
+        except UnicodeDecodeError as e:
+            raise HarnessError(f"{option} {path}: not UTF-8 (byte 0x{data[e.start]:02x} on line {line_no})") from None
+        if len(text) > max_chars:
+            raise HarnessError(f"{option} {path}: line {line_no}: item of {len(text)} characters is over the limit of {max_chars} (--max-item-chars)")
+        items.append(_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", text) if "\\" in text else text)
+    if not items:  # blank lines are items (an empty output scores 0); no line at all is not
         raise HarnessError(f"{option} {path}: empty file")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the final newline ends the last line, it does not start a new item
-    return [_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\\", line.removesuffix("\r")) for line in lines]
+    return items
+
+
+def _rest_of_line(f):
+    """The blocks of the current line after what was read, up to its newline."""
+    while True:
+        block = f.readline(_BLOCK)
+        if not block:
+            return
+        yield block.removesuffix(b"\n")
+        if block.endswith(b"\n"):
+            return
+
+
+def _utf8_chars(data: bytes) -> int:
+    """Characters in UTF-8 bytes: every byte but the continuation bytes (0b10xxxxxx)."""
+    return len(data) - int(np.count_nonzero((np.frombuffer(data, np.uint8) & 0xC0) == 0x80))
 
 
 def _format_table(task: str, n: int, n_refs: int, seed: int, n_boot: int, scores) -> str:
@@ -85,6 +124,7 @@ def score_command(
     bertscore_layer: int = typer.Option(None, "--bertscore-layer", metavar="N", help="bertscore layer (default: the encoder's standard layer)."),
     comet_python: Path = typer.Option(None, "--comet-python", metavar="PYTHON", help="comet: a Python interpreter that has unbabel-comet installed."),
     comet_model: str = typer.Option(None, "--comet-model", metavar="MODEL", help="comet: a model name (Unbabel/wmt22-comet-da) or a .ckpt path."),
+    max_item_chars: int = typer.Option(MAX_ITEM_CHARS, "--max-item-chars", metavar="N", help="Refuse a line (item) of more than N characters in any input file (one error line naming the file and line)."),
 ) -> None:
     """Score outputs against references with Chinese-aware ROUGE / BLEU / chrF(++) / TER.
 
@@ -102,13 +142,14 @@ def score_command(
         raise HarnessError(f"--zh-tokenizer: task {task} has an English target")
     check_seed(seed)
     check_range("--n-boot", n_boot, 1, N_BOOT_MAX)
+    check_range("--max-item-chars", max_item_chars, 1, MAX_ITEM_CHARS_MAX)
     if items and not as_json:
         raise HarnessError("--items: only with --json")
     if glossary is not None and "terms" not in (metric or definition.metrics):
         raise HarnessError("--glossary: only the terms metric reads a glossary (add --metric terms)")
 
-    hypotheses = read_items(hyp, "--hyp")
-    ref_columns = [read_items(path, "--ref") for path in ref]
+    hypotheses = read_items(hyp, "--hyp", max_item_chars)
+    ref_columns = [read_items(path, "--ref", max_item_chars) for path in ref]
     for path, column in zip(ref, ref_columns):
         if len(column) != len(hypotheses):
             raise HarnessError(f"--ref {path}: {len(column)} lines but --hyp {hyp} has {len(hypotheses)}")
@@ -121,7 +162,7 @@ def score_command(
     ]
     sources = None
     if src is not None:
-        sources = read_items(src, "--src")
+        sources = read_items(src, "--src", max_item_chars)
         if len(sources) != len(hypotheses):
             raise HarnessError(f"--src {src}: {len(sources)} lines but --hyp {hyp} has {len(hypotheses)}")
     # settings of the neural metrics (the encoder, the COMET interpreter and model; harness.score.neural)
@@ -135,6 +176,11 @@ def score_command(
     except ScoringError as e:  # name the file and line instead of "reference J of item I"
         where = f"--hyp {hyp}" if e.role.startswith("hypothesis") else f"--ref {ref[int(e.role.split()[1]) - 1]}"
         raise HarnessError(f"{where}: line {e.item}: {e.detail} (task {task})") from None
+    except MemoryError:  # e.g. under `ulimit -v`: say which item is the big one, not a traceback
+        size, path, line = max((len(text), path, i + 1) for path, column in [(hyp, hypotheses), *zip(ref, ref_columns)]
+                               for i, text in enumerate(column))
+        raise HarnessError(f"out of memory scoring task {task}: the longest item is line {line} of {path} ({size} characters); "
+                           f"--max-item-chars refuses such lines before scoring") from None
 
     if scores and scores[0].off_target:
         typer.echo(f"warning: --hyp {hyp}: {scores[0].off_target} of {len(hypotheses)} lines are mostly Chinese for "

@@ -24,7 +24,7 @@ import numpy as np
 
 from harness.errors import HarnessError
 from harness.score.base import MeanFPR
-from harness.score.ngrams import Corpus, clipped
+from harness.score.ngrams import Corpus
 from harness.score.text import (
     CharTokenizer,
     EnglishTokenizer,
@@ -54,10 +54,15 @@ def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:
     """Length of the longest common subsequence, bit-parallel (Allison & Dix 1986; Hyyrö 2004).
 
     One machine-word-wide (here: Python big-int) update per token of ``a`` instead of a
-    len(a) × len(b) table; the length equals rouge-score's ``_lcs_table(a, b)[-1][-1]``.
+    len(a) × len(b) table; the length equals rouge-score's ``_lcs_table(a, b)[-1][-1]``. The
+    length is symmetric, so the bit masks are built over the shorter sequence: a huge
+    hypothesis against a short reference costs one small mask per distinct reference token,
+    not one mask of the hypothesis's length per distinct token.
     """
     if not a or not b:
         return 0
+    if len(b) > len(a):
+        a, b = b, a
     masks: dict[str, int] = {}
     for i, token in enumerate(b):
         masks[token] = masks.get(token, 0) | (1 << i)
@@ -157,9 +162,12 @@ class Rouge(MeanFPR):
             text = normalize_zh(text)
         return "\n".join(split_sentences(text, self.lang))
 
-    def _sentences(self, prepared: str) -> list[list[str]]:
-        # rouge-score drops empty lines, then tokenises each remaining line
-        return [self.tokenizer.tokenize(line) for line in prepared.split("\n") if line]
+    def _sentences(self, prepared: str, canonical: dict[str, str] | None = None) -> list[list[str]]:
+        """rouge-score drops empty lines, then tokenises each remaining line. With ``canonical``,
+        each token is replaced by the first equal str object seen (and recorded there)."""
+        if canonical is None:
+            return [self.tokenizer.tokenize(line) for line in prepared.split("\n") if line]
+        return [[canonical.setdefault(t, t) for t in self.tokenizer.tokenize(line)] for line in prepared.split("\n") if line]
 
     def item_stats(self, hypotheses, references) -> np.ndarray:
         return self.stats_for([self], hypotheses, references)[0]
@@ -177,11 +185,14 @@ class Rouge(MeanFPR):
         columns = [list(c) for c in zip(*references)]
         sides_text = [list(hypotheses), *columns]
         memo: dict[str, tuple[str, list[list[str]]]] = {}
+        # one str object per distinct token: a huge text's tokens then cost a list slot each, not
+        # a new object each (17 M Chinese characters would be ~1.3 GB of one-character strings)
+        canonical: dict[str, str] = {}
 
         def prepare(text: str) -> tuple[str, list[list[str]]]:
             if text not in memo:
                 normalised = normalize_zh(text) if first.lang == "zh" else text
-                memo[text] = (normalised, first._sentences("\n".join(split_sentences(normalised, first.lang))))
+                memo[text] = (normalised, first._sentences("\n".join(split_sentences(normalised, first.lang)), canonical))
             return memo[text]
 
         prepared = [[prepare(t) for t in side] for side in sides_text]
@@ -197,13 +208,11 @@ class Rouge(MeanFPR):
         orders = sorted({int(t[5:]) for t in types if t[5:].isdigit()})
         if orders:
             corpus = Corpus.from_tokens(tokens)
-            for n, item_of, counts in corpus.order_counts(max(orders)):
-                if n not in orders:
-                    continue
+            matches = corpus.matches(max(orders))
+            for n in orders:
                 n_pred = np.maximum(corpus.grams(n)[0], 1)
                 for j in range(n_refs):
-                    hits = clipped(item_of, counts[0], counts[1 + j], n_items)
-                    per_ref[f"rouge{n}"][j] = _prf_arrays(hits, n_pred, np.maximum(corpus.grams(n)[1 + j], 1))
+                    per_ref[f"rouge{n}"][j] = _prf_arrays(matches.each[n - 1, j], n_pred, np.maximum(corpus.grams(n)[1 + j], 1))
         if "rougeL" in types or "rougeLsum" in types:
             for j in range(n_refs):
                 lcs = np.array([lcs_length(t, p) for t, p in zip(tokens[1 + j], tokens[0])], dtype=float)

@@ -18,13 +18,13 @@ character n-grams are unaffected since chrF drops whitespace. Both sides are nor
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property, lru_cache
 
 import numpy as np
 
 from harness.score.base import Metric
-from harness.score.ngrams import Corpus, clipped
+from harness.score.ngrams import Corpus
 from harness.score.text import guard_language, normalize_zh
 
 ZH_NORM = "t2s+nfkc"
@@ -78,6 +78,16 @@ class _FastPost:
         return " ".join(line.split())
 
 
+LONG_TEXT = 1 << 20  # characters: a longer text is tokenised piece by piece (``pieces``), never whole
+# one whitespace character other than a newline (13a joins "-\n") between two characters that
+# are neither whitespace nor "." or "," (the zh tokenizer strips a piece's ends, and sacrebleu's
+# rules split "x ." and ". x" but not ".5" or "5.")
+_CUT = re.compile(r"(?<=[^\s.,])[^\S\n](?=[^\s.,])")
+# for the zh tokenizer also between two CJK Unified Ideographs (it pads each with spaces), so
+# Chinese without spaces is cut too
+_CUT_ZH = re.compile(_CUT.pattern + "|(?<=[\u4e00-\u9fff])(?=[\u4e00-\u9fff])")
+
+
 @lru_cache(maxsize=None)
 def fast_tokenizer(name: str):
     """A drop-in, output-identical, faster sacrebleu tokenizer ("zh" or "13a"); its
@@ -90,6 +100,7 @@ def fast_tokenizer(name: str):
 
     class FastTokenizerZh(TokenizerZh):
         _table = _PaddingTable(TokenizerZh._is_chinese_char)
+        cut = _CUT_ZH  # where a huge text may be cut into pieces (see ``pieces``)
 
         @lru_cache(maxsize=1 << 16)
         def __call__(self, line: str) -> str:
@@ -97,6 +108,7 @@ def fast_tokenizer(name: str):
 
     class FastTokenizer13a(Tokenizer13a):
         _table = _PaddingTable()
+        cut = _CUT
 
         @lru_cache(maxsize=1 << 16)
         def __call__(self, line: str) -> str:
@@ -108,10 +120,49 @@ def fast_tokenizer(name: str):
     return {"zh": FastTokenizerZh, "13a": FastTokenizer13a}[name]()
 
 
-def bleu_rows(hyp_tokens: list[list[str]], ref_tokens: list[list[list[str]]], max_order: int = 4) -> np.ndarray:
+def pieces(text: str, size: int, cut: re.Pattern = _CUT) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` characters for a tokenizer that only inserts spaces
+    (sacrebleu's ``13a`` and ``zh``, ``chrf_words``): each cut is at a whitespace character
+    (``_CUT``), which ends one piece and also starts the next, or (``_CUT_ZH``) between two
+    Chinese characters, so every rule sees the same neighbours as in the whole text and the
+    tokens are the same (tested against whole-text tokenisation). A stretch of ``size``
+    characters without a place to cut stays in one piece."""
+    start = 0
+    while start < len(text):
+        found = cut.search(text, start + size) if start + size < len(text) else None
+        if found is None:
+            yield text[start:]
+            return
+        yield text[start : found.end()]
+        start = found.start()
+
+
+def tokens_of(tokenizer, text: str, size: int | None = None) -> Iterable[str]:
+    """``tokenizer(text).split()`` (a memoised fast tokenizer); a text over ``size`` characters
+    is tokenised in ``pieces`` by the unmemoised call, yielding tokens as it goes, so neither
+    its token list nor a cache entry of its size is ever held."""
+    size = LONG_TEXT if size is None else size
+    if len(text) <= size:
+        return tokenizer(text).split()
+    uncached = type(tokenizer).__call__.__wrapped__
+    return (token for piece in pieces(text, size, tokenizer.cut) for token in uncached(tokenizer, piece).split())
+
+
+def tokenized(tokenizer, text: str, size: int | None = None) -> str:
+    """``tokenizer(text)``; a text over ``size`` characters tokenised in ``pieces`` by the
+    unmemoised call and joined with spaces (the same tokens, one string, no cache entry)."""
+    size = LONG_TEXT if size is None else size
+    if len(text) <= size:
+        return tokenizer(text)
+    uncached = type(tokenizer).__call__.__wrapped__
+    return " ".join(uncached(tokenizer, piece) for piece in pieces(text, size, tokenizer.cut))
+
+
+def bleu_rows(hyp_tokens: Sequence[Iterable[str]], ref_tokens: Sequence[Sequence[Iterable[str]]], max_order: int = 4) -> np.ndarray:
     """sacrebleu BLEU rows [hyp_len, closest ref_len, correct_1..N, total_1..N]; ``ref_tokens[j][i]``
-    is reference j of item i. Hypothesis n-grams are clipped by their highest count in any
-    reference; the closest reference length breaks ties towards the shorter one."""
+    is reference j of item i (token lists, or generators for huge texts). Hypothesis n-grams are
+    clipped by their highest count in any reference; the closest reference length breaks ties
+    towards the shorter one."""
     corpus = Corpus.from_tokens([hyp_tokens, *ref_tokens])
     n_items = len(hyp_tokens)
     hyp_len, ref_lens = corpus.lengths[0], corpus.lengths[1:]
@@ -119,8 +170,9 @@ def bleu_rows(hyp_tokens: list[list[str]], ref_tokens: list[list[list[str]]], ma
     closest = np.take_along_axis(ref_lens, np.argmin(diff * (ref_lens.max() + 1) + ref_lens, axis=0)[None], axis=0)[0]
     rows = np.zeros((n_items, 2 + 2 * max_order))
     rows[:, 0], rows[:, 1] = hyp_len, closest
-    for n, item_of, counts in corpus.order_counts(max_order):
-        rows[:, 1 + n] = clipped(item_of, counts[0], counts[1:].max(axis=0), n_items)
+    matches = corpus.matches(max_order)
+    for n in range(1, max_order + 1):
+        rows[:, 1 + n] = matches.best[n - 1]
         rows[:, 1 + max_order + n] = corpus.grams(n)[0]
     return rows
 
@@ -142,23 +194,42 @@ def chrf_words(text: str) -> list[str]:
     return _chrf_split().sub(r"\1\3 \2\4", text).split()
 
 
+def chrf_word_stream(text: str, size: int | None = None) -> Iterable[str]:
+    """``chrf_words(text)``; a text over ``size`` characters word by word from its ``pieces``
+    (the rule looks at one whitespace-delimited word at a time)."""
+    size = LONG_TEXT if size is None else size
+    if len(text) <= size:
+        return chrf_words(text)
+    return (word for piece in pieces(text, size) for word in chrf_words(piece))
+
+
+_WHITESPACE = re.compile(r"\s+")  # \s is exactly str.isspace(), what str.split() splits on (tested)
+
+
+def without_whitespace(text: str) -> str:
+    """``"".join(text.split())`` (sacrebleu chrF's character input) without a list of words:
+    ``re.sub`` per 2**20 characters (it also holds one string per match until it joins)."""
+    return "".join(_WHITESPACE.sub("", text[start : start + LONG_TEXT]) for start in range(0, len(text), LONG_TEXT))
+
+
 def chrf_rows(hyps: list[str], refs: list[list[str]], char_order: int, word_order: int, beta: int, eps_smoothing: bool) -> np.ndarray:
     """sacrebleu chrF rows: [hyp, ref, match] per character order 1..char_order, then per word
     order; with several references, the one with the best chrF for the item (first on ties)."""
     n_items, n_refs = len(hyps), len(refs)
     per_ref = np.zeros((n_refs, n_items, 3 * (char_order + word_order)))
-    parts = [(Corpus.from_chars([["".join(t.split()) for t in side] for side in (hyps, *refs)]), char_order, 0)]
+    parts = [(Corpus.from_chars([[without_whitespace(t) for t in side] for side in (hyps, *refs)]), char_order, 0)]
     if word_order:
-        words = [[chrf_words(t) for t in side] for side in (hyps, *refs)]
+        words = [[chrf_word_stream(t) for t in side] for side in (hyps, *refs)]
         parts.append((Corpus.from_tokens(words), word_order, char_order))
     for corpus, max_order, offset in parts:
-        for n, item_of, counts in corpus.order_counts(max_order):
+        matches = corpus.matches(max_order)
+        for n in range(1, max_order + 1):
             hyp_grams, col = corpus.grams(n)[0], 3 * (offset + n - 1)
             for j in range(n_refs):
                 ref_grams = corpus.grams(n)[1 + j]
                 per_ref[j, :, col] = np.where(ref_grams > 0, hyp_grams, 0)  # sacrebleu: no ref n-grams, no hyp count
                 per_ref[j, :, col + 1] = ref_grams
-                per_ref[j, :, col + 2] = clipped(item_of, counts[0], counts[1 + j], n_items)
+                per_ref[j, :, col + 2] = matches.each[n - 1, j]
     if n_refs == 1:
         return per_ref[0]
     scores = np.stack([chrf_from_stats(r, beta, eps_smoothing) for r in per_ref])
@@ -232,8 +303,8 @@ class Bleu(SacreMetric):
         # sacrebleu's BLEU._preprocess_segment: tokenizer(text.rstrip()), then whitespace split
         tok = self._tokenizer
 
-        def split(texts: list[str]) -> list[list[str]]:
-            return [tok(t.rstrip()).split() for t in texts]
+        def split(texts: list[str]) -> list[Iterable[str]]:
+            return [tokens_of(tok, t.rstrip()) for t in texts]
 
         return bleu_rows(split(hyps), [split(s) for s in streams], self.max_order)
 
@@ -298,7 +369,7 @@ class Chrf(SacreMetric):
         texts = _normalise(texts, self.lang)
         if self.lang == "zh" and self.word_order > 0:
             # words for chrF++ = sacrebleu's zh tokens (CJK characters, Latin words)
-            texts = [self._zh_words(t) for t in texts]
+            texts = [tokenized(self._zh_words, t) for t in texts]
         return texts
 
     def _signature_extra(self) -> str:

@@ -114,7 +114,8 @@ def word_units(text: str) -> tuple[int, int, int]:
     A CJK character and a Latin word are both one unit of meaning; counting units instead of
     characters is what makes "GPT4发布了" (4 units, 1 of them Latin) count as mostly Chinese.
     """
-    return len(_CJK.findall(text)), len(_NON_CJK_RUN.findall(text)), len(_ASCII_RUN.findall(text))
+    # counted match by match: findall on a huge text would hold a list of all its words
+    return tuple(sum(1 for _ in regex.finditer(text)) for regex in (_CJK, _NON_CJK_RUN, _ASCII_RUN))
 
 
 def guard_tokenizer(tokenizer, texts, role: str) -> None:
