@@ -2,7 +2,7 @@
 driven by selenium), opened from file://: hostile outputs, references, sources and config strings
 must show literally and run nothing, and the per-sample viewer pages through the items of one table
 and model at a time (or two models side by side, filtered), loading each page from samples/ beside
-the page. Screenshots are saved to
+the page, and marks the numbers and terms an output got wrong. Screenshots are saved to
 tests/artifacts/ for a person to look at.
 
 Every hostile payload tries to set `document.title` or a `window.__pwned*` global; the test
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.tasks import TASKS
 from helpers.report_runs import ModelSpec, read_sample_page, write_dataset, write_run
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -55,13 +56,19 @@ HOSTILE_CONFIG = 'configs/</script><script>window.__pwnedConfig=1</script>".yaml
 
 PAGE_ITEMS = 8  # 21 items: pages of 8, 8 and 5
 TRANSLATE_IDS = [f"000-p01-s{i + 1:02d}" for i in range(3)]
+# The translation table is scored with numbers and terms too: plain's outputs change 30 % into 32 %,
+# say "compute" for 算力 (computing power), drop 1750亿 and add 12 (the viewer marks them)
+TRANSLATE_SOURCES = ["英伟达的营收增长30%，算力需求很大。", "员工两千人，去年营收1750亿元。", "今天天气很好。"]
+TRANSLATIONS = ["Nvidia's revenue grew 32%, and demand for compute is high.", "It has 2,000 staff working 12 hours.",
+                "Nice weather today."]
+METRICS = {"summarize_zh": list(TASKS["summarize_zh"].metrics), "translate_zh_en": ["bleu", "chrf++", "numbers", "terms"]}
 
 
 def hostile_data():
     ids = [f"h{i:02d}" for i in range(len(HOSTILE))]
     sources = [f"第{i}篇文章：{h}" for i, h in enumerate(HOSTILE)]
     refs = [[f"{h} 参考一", f"参考二 {HOSTILE[(i + 1) % len(HOSTILE)]}"] for i, h in enumerate(HOSTILE)]
-    translate = (TRANSLATE_IDS, [f"第{i}句。" for i in range(3)], [[f"Sentence {i}."] for i in range(3)])
+    translate = (TRANSLATE_IDS, TRANSLATE_SOURCES, [[f"Sentence {i}."] for i in range(3)])
     return {"summarize_zh": (ids, sources, refs), "translate_zh_en": translate}
 
 
@@ -73,13 +80,13 @@ def site(tmp_path_factory):
     data = hostile_data()
     folder, sha = write_dataset(root / "data", data=data)
     ids, sources, refs = data["summarize_zh"]
-    translations = [f"Sentence {i}." for i in range(3)]
     models = {
         "hostile": ModelSpec(outputs={"summarize_zh": list(HOSTILE), "translate_zh_en": HOSTILE[:3]}),
-        "plain": ModelSpec(outputs={"summarize_zh": [r[0] for r in refs], "translate_zh_en": translations}),
+        "plain": ModelSpec(outputs={"summarize_zh": [r[0] for r in refs], "translate_zh_en": TRANSLATIONS}),
         HOSTILE_MODEL: ModelSpec(role="baseline", outputs={"summarize_zh": ["大模型发展很快。"] * len(ids)}),
     }
-    write_run(root / "results", "hostile", models, dataset_path=str(folder), dataset_sha=sha, data=data, config_path=HOSTILE_CONFIG)
+    write_run(root / "results", "hostile", models, dataset_path=str(folder), dataset_sha=sha, data=data, config_path=HOSTILE_CONFIG,
+              metrics=METRICS)
     out = root / "site"
     try:
         main(["leaderboard", str(root / "results"), "--out", str(out), "--page-items", str(PAGE_ITEMS)])
@@ -224,7 +231,7 @@ def test_paging_and_switching_model_and_table(browser):
     assert ids(shown_items(browser)) == [f"h{i:02d}" for i in range(8, 16)]
     # Another table starts at its page 1; only its own models are offered.
     items = show(browser, "translate_zh_en", "plain", 1)
-    assert ids(items) == TRANSLATE_IDS and [it["output"] for it in items] == [f"Sentence {i}." for i in range(3)]
+    assert ids(items) == TRANSLATE_IDS and [it["output"] for it in items] == TRANSLATIONS
     assert range_text(browser) == "items 1–3 of 3 · page 1 of 1"
     assert sorted(o.text for o in select(browser, "v-system").options) == ["hostile (model)", "plain (model)"]
     # Only the page on show was loaded: one page script in the document at a time.
@@ -326,4 +333,44 @@ def test_comparing_two_models_on_a_page_and_filtering_it(browser, site, a, b, me
     select(browser, "v-filter").select_by_index(0)
     select(browser, "v-compare").select_by_index(0)
     assert len(shown_items(browser)) == PAGE_ITEMS
+    assert_nothing_ran(browser)
+
+
+MARKS = """
+return Array.prototype.map.call(document.querySelectorAll('#v-items article.item'), function (a) {
+  var card = a.querySelector('.card');
+  return {
+    list: Array.prototype.map.call(card.querySelectorAll('ul.marks li'), function (li) {
+      return [li.className, li.textContent]; }),
+    marked: Array.prototype.map.call(card.querySelectorAll('.text mark'), function (m) {
+      return [m.textContent, m.className, m.title]; }),
+    output: card.querySelector('.text').textContent,
+    elements: card.querySelector('.text').querySelectorAll('*').length
+  };
+});
+"""
+
+
+def test_marks_show_under_the_output_and_in_it(browser):
+    """The numbers an output changed, dropped or added and the terms it missed are listed under it, and
+    the ones it wrote are marked in its text; the text itself stays whole."""
+    show(browser, "translate_zh_en", "plain", 1)
+    shown = browser.execute_script(MARKS)
+    assert shown == [
+        {"list": [["mark-changed", "number changed 30 → 32"],
+                  ["mark-term", "term missed 算力 → expected computing power"]],
+         "marked": [["32", "mark-changed", "changed: the source has 30"]], "output": TRANSLATIONS[0], "elements": 1},
+        {"list": [["mark-dropped", "number dropped 1750亿 (175000000000)"], ["mark-added", "number added 12"]],
+         "marked": [["12", "mark-added", "added: not in the source"]], "output": TRANSLATIONS[1], "elements": 1},
+        {"list": [], "marked": [], "output": TRANSLATIONS[2], "elements": 0},  # nothing wrong: nothing shown
+    ]
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.execute_script("document.getElementById('viewer').scrollIntoView()")
+    assert browser.save_screenshot(str(ARTIFACTS / "html_marks.png"))
+    # In a hostile output the marks are text too: it reads back unchanged and no markup of it exists.
+    show(browser, "translate_zh_en", "hostile", 1)
+    shown = browser.execute_script(MARKS)
+    assert [s["output"] for s in shown] == HOSTILE[:3]
+    assert all(m[1] in ("mark-changed", "mark-added") for s in shown for m in s["marked"])
+    assert [s["elements"] for s in shown] == [len(s["marked"]) for s in shown]  # only <mark> elements in the text
     assert_nothing_ran(browser)

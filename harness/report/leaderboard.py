@@ -309,6 +309,7 @@ def _build_table(
             [main],
             settings,
             sources=sources,
+            metric_settings=a.run.config.get("metric_settings"),  # terms: the glossary the runs scored with
         )[main]
         stored = a.run.scores_for(a.model, task)[main].signature
         if not c.signature.startswith(stored + "|"):

@@ -11,7 +11,8 @@ so switching system keeps the items shown. A page closes when it holds `PageLimi
 when one more item would take any system's file over `PageLimits.bytes`. Each text of an item (id,
 source, output, every reference) may take an equal share of a page's bytes (text_budget), so a single
 item always fits; a longer text is cut for the viewer with a marker saying how much is shown. The
-results folder keeps it whole.
+results folder keeps it whole. In a table scored with `numbers` or `terms`, an output's marks (the
+numbers it dropped, changed or added, the terms it missed: harness.report.marks) take one more share.
 
 Pages are written while the items are walked, one page of every system in memory at a time, never
 the whole table as one structure.
@@ -29,6 +30,7 @@ from harness.names import child_path
 from harness.options import check_range
 from harness.report.html import embed_json
 from harness.report.leaderboard import Leaderboard, LeaderboardTable
+from harness.report.marks import MARKED_METRICS, MarkReader, fit_marks, mark_reader
 from harness.report.runs import LOWER_IS_BETTER, Run
 from harness.report.significance import ItemsLookup
 
@@ -119,10 +121,11 @@ def fit_text(text: str, budget: int) -> tuple[str, bool]:
     return text[:shown] + CUT_MARK.format(shown=shown, total=len(text)), True
 
 
-def text_budget(item, limits: PageLimits) -> int:
-    """The bytes each text of an item may take: the id, the source, the output and every reference
-    share what a page holds besides its structure, so one item always fits on a page."""
-    return (limits.bytes - STRUCTURE_BYTES) // (3 + len(item.references))
+def text_budget(item, limits: PageLimits, marked: bool = False) -> int:
+    """The bytes each text of an item may take: the id, the source, the output, every reference and,
+    in a `marked` table, the output's marks share what a page holds besides its structure, so one
+    item always fits on a page."""
+    return (limits.bytes - STRUCTURE_BYTES) // (3 + len(item.references) + marked)
 
 
 def reference_name(k: int) -> str:
@@ -130,14 +133,13 @@ def reference_name(k: int) -> str:
 
 
 # An item on one system's page is item_fields then output_fields, as one JSON object (join_objects).
-# The viewer shows the fields it knows and skips the rest, so a field added here (e.g. marks on
-# numbers and terms) needs only a part in templates/leaderboard.js (ITEM_PARTS or SYSTEM_PARTS).
+# The viewer shows the fields it knows and skips the rest, so a field added here needs only a part
+# in templates/leaderboard.js (ITEM_PARTS or SYSTEM_PARTS). `budget` is text_budget's.
 
 
-def item_fields(item, limits: PageLimits) -> dict:
+def item_fields(item, budget: int) -> dict:
     """What every system's page holds of an item: its id, source and references, and `cut`, the
     names of those fit_text shortened."""
-    budget = text_budget(item, limits)
     cut: list[str] = []
 
     def fit(name: str, text: str) -> str:
@@ -153,16 +155,20 @@ def item_fields(item, limits: PageLimits) -> dict:
     return fields
 
 
-def output_fields(item, prediction, metrics: Sequence[str], limits: PageLimits) -> dict:
+def output_fields(item, prediction, metrics: Sequence[str], budget: int, reader: MarkReader | None = None) -> dict:
     """What one system's page adds to an item: its output (`output_cut` when fit_text shortened
-    it), flags and item scores."""
+    it), flags, item scores and, with a `reader`, the output's marks (from the whole texts, as
+    they were scored; fit_marks keeps them within `budget`)."""
     if prediction is None:  # an agreement row over other items than the table's (leaderboard._group)
         return {"output": None}
-    output, was_cut = fit_text(prediction.output, text_budget(item, limits))
+    output, was_cut = fit_text(prediction.output, budget)
     fields = {"output": output, "truncated": prediction.truncated, "stop": prediction.stop_reason,
               "scores": {m: prediction.scores.get(m) for m in metrics}}
     if was_cut:
         fields["output_cut"] = True
+    marks = {} if reader is None else reader.marks(item.source, prediction.output)
+    if marks:
+        fields["marks"] = fit_marks(marks, budget)
     return fields
 
 
@@ -240,11 +246,14 @@ def write_table_pages(folder: Path, table: LeaderboardTable, runs: Sequence[Run]
     by_folder = {r.path.name: r for r in runs}
     systems = tuple(SystemPages(r.label, r.role, d) for r, d in zip(table.rows, system_dirs([r.model for r in table.rows])))
     predictions = [{p.id: p for p in by_folder[r.run].predictions[(r.model, table.task)]} for r in table.rows]
+    marked = any(m in MARKED_METRICS for m in table.metrics)
+    readers = [mark_reader(by_folder[r.run], r.model, table.task) if marked else None for r in table.rows]
     writer = _PageWriter(folder, table.id, systems, limits)
     for item in items(table.task, table.item_ids):
-        shared = embed_json(item_fields(item, limits))
-        writer.add([join_objects(shared, embed_json(output_fields(item, preds.get(item.id), table.metrics, limits)))
-                    for preds in predictions])
+        budget = text_budget(item, limits, marked)
+        shared = embed_json(item_fields(item, budget))
+        writer.add([join_objects(shared, embed_json(output_fields(item, preds.get(item.id), table.metrics, budget, reader)))
+                    for preds, reader in zip(predictions, readers)])
     writer.flush()
     return TablePages(
         dir=table.id,

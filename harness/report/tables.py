@@ -126,9 +126,12 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc, power: Mapping[st
             for m in metrics:
                 if row["scores"][m]:
                     signatures.setdefault(row["scores"][m].signature, []).append(row["model"])
+        # Once one signature applies to some rows only (the agreement row has fewer references), every
+        # line names its rows: a line without names beside lines with them would read as unattributed.
+        named = any(len(models) != len(rows) for models in signatures.values())
         lines += ["", "Signatures:"]
         for signature, models in signatures.items():
-            lines.append(f"- `{signature}`" + ("" if len(models) == len(rows) else f" ({', '.join(models)})"))
+            lines.append(f"- `{signature}`" + (f" ({', '.join(models)})" if named else ""))
         notes = []
         for row in rows:
             if row["role"] == "agreement":

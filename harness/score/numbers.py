@@ -16,8 +16,8 @@ with no number for a source with none is right. Item values are the item's F on 
 Summary tasks (kind `summarization`) score precision only: a number the summary invents is an
 error, one it leaves out is not. The signature says which (``mode:f`` / ``mode:precision``).
 
-Per-item details (kept, dropped, changed, added quantities as display strings) come from
-`number_details`; they are not statistics and never enter the arrays.
+Per-item details (kept, dropped, changed, added quantities: `number_fates`; as display strings:
+`number_details`) are not statistics and never enter the arrays.
 """
 
 from __future__ import annotations
@@ -60,21 +60,41 @@ def match_item(source: str, output: str, src_lang: str, out_lang: str) -> ItemMa
     )
 
 
-def number_details(source: str, output: str, src_lang: str, out_lang: str) -> dict:
-    """What the output did with the numbers, as display strings (``1750亿 = 175000000000``).
+@dataclass(frozen=True)
+class NumberFates:
+    """One item's quantities as the details show them: a source quantity the output lacks and a quantity
+    the output adds are one ``changed`` pair (source, output) when they look like one number gone
+    wrong (`pair_changes`); the rest are ``dropped`` / ``added``."""
 
-    A source quantity the output lacks and a quantity the output adds are shown as one ``changed``
-    pair when they look like one number gone wrong (`pair_changes`); the rest are ``dropped`` /
-    ``added``."""
+    kept: tuple[Quantity, ...]
+    dropped: tuple[Quantity, ...]
+    changed: tuple[tuple[Quantity, Quantity], ...]
+    added: tuple[Quantity, ...]
+    supported: tuple[Quantity, ...]  # output quantities found in the source
+
+
+def number_fates(source: str, output: str, src_lang: str, out_lang: str) -> NumberFates:
     m = match_item(source, output, src_lang, out_lang)
     pairs = pair_changes(m.missing, m.added)
     paired_src, paired_out = {id(s) for s, _ in pairs}, {id(o) for _, o in pairs}
+    return NumberFates(
+        kept=m.kept,
+        dropped=tuple(q for q in m.missing if id(q) not in paired_src),
+        changed=tuple(pairs),
+        added=tuple(q for q in m.added if id(q) not in paired_out),
+        supported=m.supported,
+    )
+
+
+def number_details(source: str, output: str, src_lang: str, out_lang: str) -> dict:
+    """What the output did with the numbers (`number_fates`), as display strings (``1750亿 = 175000000000``)."""
+    f = number_fates(source, output, src_lang, out_lang)
     return {
-        "kept": [q.display() for q in m.kept],
-        "dropped": [q.display() for q in m.missing if id(q) not in paired_src],
-        "changed": [{"source": s.display(), "output": o.display()} for s, o in pairs],
-        "added": [q.display() for q in m.added if id(q) not in paired_out],
-        "output_numbers_supported": [q.display() for q in m.supported],
+        "kept": [q.display() for q in f.kept],
+        "dropped": [q.display() for q in f.dropped],
+        "changed": [{"source": s.display(), "output": o.display()} for s, o in f.changed],
+        "added": [q.display() for q in f.added],
+        "output_numbers_supported": [q.display() for q in f.supported],
     }
 
 

@@ -1,8 +1,8 @@
 """Tiny results folders in the documented format (docs/architecture.md, "Results folder"), for the
 report tests; tests/test_report_helpers.py checks that they really follow the contract.
 
-Scores are real: computed with `harness.score` from the outputs and references given, so the
-signatures match what `harness.score.compare` recomputes.
+Scores are real: computed with `harness.score` from the outputs and references given (and the
+sources, for `numbers` and `terms`), so the signatures match what `harness.score.compare` recomputes.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from harness.cli import main
 from harness.data.provenance import Agent, TextProvenance, provenance_record
-from harness.score import item_scores, score
+from harness.score import get_metric, item_scores, score
+from harness.score.neural import configure
 from harness.score.text import off_target
 from harness.tasks import TASKS
 
@@ -131,25 +132,31 @@ def write_run(
     config_path: str = "configs/tiny.yaml",
     data: dict[str, TaskData] | None = None,
     reference_provenance: dict | None = None,
+    metric_settings: dict | None = None,
 ) -> Path:
     """Write results/<name>/ for these models (outputs per task) and return its path. Without
-    ``reference_provenance`` the manifest is that of a run written before the field existed."""
+    ``reference_provenance`` the manifest is that of a run written before the field existed.
+    ``metric_settings`` is the config's (e.g. a `terms` glossary), recorded and scored with."""
     run_dir = root / name
     (run_dir / "predictions").mkdir(parents=True, exist_ok=True)
     tasks = sorted({t for spec in models.values() for t in spec.outputs})
     metrics = metrics or {t: list(TASKS[t].metrics) for t in tasks}
     scores, summary, task_meta = [], [], {}
     for task in tasks:
-        ids, _, refs = task_items(task, data)
+        ids, sources, refs = task_items(task, data)
         limit = (item_limit or {}).get(task, len(ids))
-        ids, refs = ids[:limit], refs[:limit]
+        ids, sources, refs = ids[:limit], sources[:limit], refs[:limit]
         task_meta[task] = {"metrics": metrics[task], "n_items": len(ids), "prompt_sha256": "p" * 64}
+        definition = TASKS[task]
+        # as rescore sets them up: numbers and terms read the sources
+        scorers = configure([get_metric(m, definition.target_lang) for m in metrics[task]], metric_settings, sources=sources,
+                            source_lang=definition.source_lang, summary=definition.kind == "summarization")
         for model, spec in models.items():
             if task not in spec.outputs:
                 continue
             hyps = spec.outputs[task][:limit]
             model_refs = [r[:1] for r in refs] if spec.role == "agreement" else refs
-            per_item = item_scores(task, hyps, model_refs, metrics[task])
+            per_item = item_scores(task, hyps, model_refs, scorers)
             truncated = spec.truncated.get(task, [False] * len(hyps))[:limit]
             lines = []
             for i, (item_id, hyp) in enumerate(zip(ids, hyps)):
@@ -172,7 +179,7 @@ def write_run(
             (folder / f"{task}.jsonl").write_text(
                 "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8"
             )
-            for s in score(task, hyps, model_refs, metrics[task], seed=0, n_boot=200):
+            for s in score(task, hyps, model_refs, scorers, seed=0, n_boot=200):
                 scores.append({"model": model, "task": task, **s.to_dict()})
             summary.append(
                 {
@@ -190,7 +197,8 @@ def write_run(
         "run": name,
         "harness_version": "0.1.0",
         "git_commit": "abcdef1234567890",
-        "config": {"run": name, "dataset": dataset_path, "path": config_path},
+        "config": {"run": name, "dataset": dataset_path, "path": config_path,
+                   **({"metric_settings": metric_settings} if metric_settings else {})},
         "config_path": config_path,
         "dataset": {"path": dataset_path, "manifest_sha256": dataset_sha},
         "versions": {},

@@ -66,11 +66,71 @@
     var name = "page-" + String(number).padStart(4, "0") + ".js";
     return [index.folder, t.dir, s.dir, name].map(encodeURIComponent).join("/");
   }
-  function textBlock(text) {
-    var wrap = document.createDocumentFragment();
-    wrap.appendChild(el("div", "text", text));
+  function textBlock(text, spans) {  // spans: parts of the text to mark (markSpans); none: plain text
+    var wrap = document.createDocumentFragment(), box = el("div", "text");
+    if (spans && spans.length) markSpans(box, text, spans); else box.textContent = text;
+    wrap.appendChild(box);
     if (warnChars.test(text)) wrap.appendChild(el("div", "warn", "contains control or bidirectional-override characters"));
     return wrap;
+  }
+  // Marks in a text: each span ({text, cls, title}) marks the first exact occurrence of its text that
+  // overlaps no earlier mark and is not part of a longer number ("30" in "300" or "2,030" is another
+  // number); a span not found is left unmarked (the list under the output still names it). Text nodes
+  // and mark elements with textContent only: the data is never parsed as HTML.
+  function digitAt(text, i) { return i >= 0 && i < text.length && /[0-9\uff10-\uff19]/.test(text.charAt(i)); }
+  function partOfNumber(text, start, end) {
+    var before = digitAt(text, start - 1) || (/[.,]/.test(text.charAt(start - 1)) && digitAt(text, start - 2));
+    var after = digitAt(text, end) || (/[.,]/.test(text.charAt(end)) && digitAt(text, end + 1));
+    return (digitAt(text, start) && before) || (digitAt(text, end - 1) && after);
+  }
+  function markSpans(box, text, spans) {
+    var found = [];
+    spans.forEach(function (span) {
+      if (!span.text) return;
+      for (var at = text.indexOf(span.text); at >= 0; at = text.indexOf(span.text, at + 1)) {
+        var end = at + span.text.length;
+        var free = !found.some(function (f) { return at < f.end && f.start < end; });
+        if (free && !partOfNumber(text, at, end)) { found.push({start: at, end: end, span: span}); break; }
+      }
+    });
+    found.sort(function (a, b) { return a.start - b.start; });
+    var pos = 0;
+    found.forEach(function (f) {
+      if (f.start > pos) box.appendChild(document.createTextNode(text.slice(pos, f.start)));
+      var mark = el("mark", f.span.cls, text.slice(f.start, f.end));
+      mark.title = f.span.title;
+      box.appendChild(mark);
+      pos = f.end;
+    });
+    if (pos < text.length) box.appendChild(document.createTextNode(text.slice(pos)));
+  }
+  function quantity(q) { return q.text === q.value ? q.text : q.text + " (" + q.value + ")"; }
+  function outputSpans(item) {  // the output's numbers that are not the source's (harness/report/marks.py)
+    var n = (item.marks && item.marks.numbers) || {};
+    return (n.changed || []).map(function (c) {
+      return {text: c.output.text, cls: "mark-changed", title: "changed: the source has " + quantity(c.source)};
+    }).concat((n.added || []).map(function (q) {
+      return {text: q.text, cls: "mark-added", title: "added: not in the source"};
+    }));
+  }
+  function marksList(marks) {  // what the output did wrong with the source's numbers and terms
+    var list = el("ul", "marks");
+    function row(cls, tag, text) {
+      var li = el("li", cls);
+      li.appendChild(el("span", "tag", tag));
+      li.appendChild(document.createTextNode(" " + text));
+      list.appendChild(li);
+    }
+    var n = marks.numbers || {};
+    (n.dropped || []).forEach(function (q) { row("mark-dropped", "number dropped", quantity(q)); });
+    (n.changed || []).forEach(function (c) { row("mark-changed", "number changed", quantity(c.source) + " → " + quantity(c.output)); });
+    (n.added || []).forEach(function (q) { row("mark-added", "number added", quantity(q)); });
+    (marks.terms || []).forEach(function (t) {
+      var written = t.source.join(", ") === t.term ? "" : " (written " + t.source.join(", ") + ")";
+      row("mark-term", "term missed", t.term + written + " → expected " + t.expected.join(" / "));
+    });
+    if (marks.left_out) row("mark-left-out", "…", marks.left_out + " more left out to keep this page small");
+    return list;
   }
   function heading(text) { return el("h4", null, text); }
   function fragment(nodes) {
@@ -99,10 +159,11 @@
       return el("div", "scores", s.role + " · " + t.metrics.map(function (m) { return m + " " + fmt(item.scores[m]); }).join(" · ") +
         (item.truncated ? " · input truncated" : "") + (item.stop === "max_new_tokens" ? " · hit max tokens" : ""));
     },
-    function output(item) { return item.output === null ? null : textBlock(item.output); },
+    function output(item) { return item.output === null ? null : textBlock(item.output, outputSpans(item)); },
     function outputCut(item) {
       return item.output_cut ? el("div", "warn", "output shortened for the viewer (the results folder has the whole text)") : null;
-    }
+    },
+    function marks(item) { return item.marks ? marksList(item.marks) : null; }
   ];
   function card(item, t, s) {
     var box = el("div", "card " + s.role);
