@@ -3,6 +3,8 @@
     manifest.json                    `Manifest`: resolved config, versions, dataset hash, models, tasks, timings, cache
     predictions/<model>/<task>.jsonl one `Prediction` per line, dataset order
     scores.json                      `ScoresDoc`: per model × task × metric a `ScoreRow`; one `SummaryRow` per pair
+    judgements/<model>/<task>.<prompt>.jsonl   optional, `harness judge --run`: each item's judgement
+    judgements.json                  optional, `JudgementsDoc`: one `JudgeRow` per model × task × judge prompt
 
 The writer (`harness run`), `harness rescore`, the leaderboard, compare and the CI gate all read and
 write through these models. Reading is strict: a value of the wrong type is refused, never
@@ -30,6 +32,7 @@ SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 SCORES = "scores.json"
 PREDICTIONS = "predictions"
+JUDGEMENTS = "judgements"  # the folder; judgements.json the summary
 ROLES = ("model", "baseline", "agreement")
 Role = Literal["model", "baseline", "agreement"]
 # Folders written before the rename call the agreement row `ceiling`; read as `agreement`.
@@ -207,6 +210,31 @@ class ScoresDoc(_Versioned):
     summary: list[SummaryRow] = []
 
 
+# --- judgements.json (written by `harness judge --run`, after the run) -------------------------------
+
+
+class JudgeRow(_Record):
+    """A judge's score of one model on one task: the mean over parsed items (None when none parsed)."""
+
+    model: str  # the judged system (pairwise: system A)
+    task: str
+    judge: str  # the judge: `name@identity-hash`
+    metric: str  # judge:<prompt name>
+    value: float | None = FiniteFloat
+    ci_low: float | None = FiniteFloat
+    ci_high: float | None = FiniteFloat
+    signature: str  # names the judge, the prompt (version, sha256), the scale and unparsed k/n
+    n: int
+    n_unparsed: int
+    system_b: str | None = None  # pairwise: the second system (the score is its preference over `model`)
+    file: str  # the items' judgements, relative to the run folder
+
+
+class JudgementsDoc(_Versioned):
+    run: str
+    judgements: list[JudgeRow]
+
+
 # --- reading ---------------------------------------------------------------------------------------
 
 
@@ -312,6 +340,28 @@ def read_predictions(path: Path, n_items: int | None = None) -> list[Prediction]
     return out
 
 
+def judgement_path(folder: Path, model: str, task: str, judge: str, prompt: str,
+                   system_b: str | None = None) -> Path:
+    """judgements/<model>/<task>.<judge>.<prompt>[.vs-<system_b>].jsonl (`judge`: its config name), every
+    part under the one name rule."""
+    parts = [check_name(task, "task name"), check_name(judge, "judge model name"),
+             check_name(prompt, "judge prompt name")]
+    if system_b is not None:
+        parts.append(f"vs-{check_name(system_b, 'model name')}")
+    return child_path(Path(folder) / JUDGEMENTS, model, "model name") / (".".join(parts) + ".jsonl")
+
+
+def read_judgements(folder: Path, manifest: Manifest) -> JudgementsDoc | None:
+    """judgements.json (None when the run was never judged), checked to belong to the run."""
+    file = Path(folder) / f"{JUDGEMENTS}.json"
+    if not file.is_file():
+        return None
+    doc = parse(JudgementsDoc, io.read_json(file), str(file))
+    if doc.run != manifest.run:
+        raise HarnessError(f"{file}: run is '{doc.run}' but {MANIFEST} is run '{manifest.run}'")
+    return doc
+
+
 # --- writing ---------------------------------------------------------------------------------------
 
 
@@ -330,3 +380,7 @@ def write_scores(folder: Path, doc: ScoresDoc) -> None:
 
 def write_predictions(path: Path, predictions: Sequence[Prediction]) -> None:
     io.write_jsonl(path, (dump(p) for p in predictions))
+
+
+def write_judgements(folder: Path, doc: JudgementsDoc) -> None:
+    io.write_json(Path(folder) / f"{JUDGEMENTS}.json", dump(doc))

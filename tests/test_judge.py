@@ -310,7 +310,7 @@ def test_judge_check_reports_the_accuracy_it_reaches(tmp_path, root, answer, acc
     cache = GenerationCache(tmp_path)
     cells = run_judge_check(session_for(cache, default=answer), load_prompt("mqm"), root / "data", per_type=2)
     assert [(c.lang, c.kind) for c in cells] == [(lang, kind) for lang in ("en", "zh")
-                                                 for kind in ("number", "name", "negation", "drop", "shuffle")]
+                                                 for kind in ("number", "name", "negation", "drop", "shuffle", "term")]
     assert {(c.n, c.n_unparsed, c.accuracy) for c in cells} == {(2, unparsed, accuracy)}
     cache.close()
 
@@ -322,7 +322,7 @@ def test_a_judge_that_catches_negations_is_credited_for_them(tmp_path, root):
                                                     'Minor:\nno-error'}, default=NO_ERRORS)
     cells = run_judge_check(session, load_prompt("mqm"), root / "data", per_type=3)
     assert {(c.lang, c.kind): (c.n, c.n_unparsed, c.accuracy) for c in cells if c.accuracy} == {("en", "negation"): (3, 0, 100.0)}
-    assert sum(c.accuracy == 0.0 for c in cells) == 9
+    assert sum(c.accuracy == 0.0 for c in cells) == 11  # the 11 other cells (2 languages × 6 error types)
     cache.close()
 
 

@@ -113,6 +113,26 @@ def test_judge_a_results_folder(run_cli, server, tmp_path, monkeypatch):
     judged = [json.loads(line) for line in (tmp_path / "judged.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [j["id"] for j in judged] == [p["id"] for p in predictions] and len(judged) == 3
     assert (json.loads(out)["value"], json.loads(out)["n_unparsed"]) == (100.0, 0)  # the fake judge finds no error
+    # the judgements land in the run: every item, a row of judgements.json, results.md's judge section
+    assert (folder / "judgements" / "copy" / "translate_zh_en.judge.mqm.jsonl").read_text(encoding="utf-8") == \
+        (tmp_path / "judged.jsonl").read_text(encoding="utf-8")
+    doc = json.loads((folder / "judgements.json").read_text(encoding="utf-8"))
+    (row,) = doc["judgements"]
+    assert (doc["run"], row["model"], row["task"], row["metric"], row["n"], row["n_unparsed"], row["value"]) == \
+        ("r", "copy", "translate_zh_en", "judge:mqm", 3, 0, 100.0)
+    assert row["judge"] == json.loads(out)["signature"].split("|model:")[1].split("|")[0]
+    assert row["file"] == "judgements/copy/translate_zh_en.judge.mqm.jsonl" and row["system_b"] is None
+    section = "| translate\\_zh\\_en | copy | " + row["judge"] + ", judge:mqm | 3 | 0 | 100.00 [100.00, 100.00] | " \
+        "`judgements/copy/translate_zh_en.judge.mqm.jsonl` |"
+    results = (folder / "results.md").read_text(encoding="utf-8")
+    assert results.count(section) == 1 and f"- `{row['signature']}`" in results
+    code, _, err = run_cli(*common, "--system", "copy")  # judged again: the row is replaced, not added
+    assert code == 0, err
+    assert len(json.loads((folder / "judgements.json").read_text(encoding="utf-8"))["judgements"]) == 1
+    assert (folder / "results.md").read_text(encoding="utf-8") == results
+    code, _, err = run_cli("rescore", str(folder))  # rescoring keeps the judge's section
+    assert code == 0, err
+    assert (folder / "results.md").read_text(encoding="utf-8").count(section) == 1
     code, out, err = run_cli(*common, "--system", "cop")
     assert code == 2 and err == (f"error: --system: run {folder} has no outputs of model 'cop' on translate_zh_en "
                                  "(did you mean 'copy'?)\n")
@@ -131,7 +151,7 @@ def test_check_reports_the_judges_accuracy_on_controlled_errors(run_cli, server,
     doc = json.loads(out)
     assert doc["prompt"].startswith("mqm-v1@sha256=") and doc["judge"].startswith("judge@")
     # the fake judge finds no error in any reference text: every pair is a tie, so nothing is caught
-    assert {(c["n"], c["n_unparsed"], c["accuracy"]) for c in doc["cells"]} == {(1, 0, 0.0)} and len(doc["cells"]) == 10
+    assert {(c["n"], c["n_unparsed"], c["accuracy"]) for c in doc["cells"]} == {(1, 0, 0.0)} and len(doc["cells"]) == 12
     code, out, err = run_cli(*common, "--task", "translate_zh_en")
     assert code == 2 and err == "error: --task: not with --check (it judges the dataset's own references)\n"
 

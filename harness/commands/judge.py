@@ -1,10 +1,13 @@
 """`harness judge`: a model of a run config judges outputs (harness.judge): read from files (`--src`,
-`--hyp`), or a results folder's (`--run`, `--system`); or, with `--check`, the dataset's own
+`--hyp`), or a results folder's (`--run`, `--system`: the judgements are recorded in the folder,
+judgements/ and judgements.json, and shown in its results.md); or, with `--check`, the dataset's own
 references with controlled errors, to measure the judge's accuracy."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,13 +18,15 @@ from harness.config import load_config
 from harness.errors import HarnessError
 from harness.generate.cache import GenerationCache, NoCache
 from harness.generate.session import GenerationSession
-from harness.io import sha256_json, write_jsonl
+from harness.io import make_folders, read_text, write_jsonl, write_text
 from harness.judge.check import SAMPLE_KIND, render_check, run_judge_check
-from harness.judge.judge import Judge, JudgeItem, JudgeScore, judge_score
+from harness.judge.judge import Judge, JudgeItem, JudgeScore, judge_label, judge_score
 from harness.judge.prompts import BUILTIN, load_prompt
 from harness.options import N_BOOT_MAX, check_range, check_seed
+from harness.record import JudgementsDoc, JudgeRow, judgement_path, read_judgements, read_manifest, write_judgements
 from harness.registry import did_you_mean
 from harness.report.runs import load_run
+from harness.report.tables import with_judge_section
 from harness.request import GenerationSettings
 from harness.tasks import TASKS
 
@@ -72,6 +77,49 @@ def _run_items(folder: Path, task: str, system: str | None, system_b: str | None
         raise HarnessError(f"--system-b: {system_b} and {system} answered different items of {task}")
     return [JudgeItem(i, items[i].source, out, items[i].references[0] if items[i].references else None,
                       second[i] if second is not None else None) for i, out in first.items()], run.definition(task)
+
+
+def _record_in_run(folder: Path, path: Path, judged: JudgementsDoc, system: str, task: str, system_b: str | None,
+                   score: JudgeScore, outcome) -> None:
+    """The judgements of a run's outputs land in the run: judgements/…jsonl (every item), their row in
+    judgements.json (replacing an earlier one of the same file) and results.md's judge section."""
+    row = JudgeRow(model=system, task=task, judge=outcome.judge, metric=score.metric, value=score.value,
+                   ci_low=score.ci_low, ci_high=score.ci_high, signature=score.signature, n=score.n,
+                   n_unparsed=score.n_unparsed, system_b=system_b, file=path.relative_to(folder).as_posix())
+    doc = JudgementsDoc(run=judged.run, judgements=[*(r for r in judged.judgements if r.file != row.file), row])
+    make_folders(path.parent)
+    write_jsonl(path, [j.to_dict() for j in outcome.judgements])
+    write_judgements(folder, doc)
+    results = folder / "results.md"
+    if results.is_file():
+        write_text(results, with_judge_section(read_text(results), doc))
+    typer.echo(f"wrote {path}, {folder / 'judgements.json'} and the judge section of {results}", err=True)
+
+
+def judge_entry(config: Path, model: str, option: str):
+    """The model entry `model` of the run config `config`, checked before anything loads."""
+    run_config = load_config(config)
+    names = [m.name for m in run_config.models]
+    if model not in names:
+        raise HarnessError(f"{option}: no model '{model}' in {config}{did_you_mean(model, names)}")
+    entry = run_config.model(model)
+    entry.spec.check(entry.settings, {})
+    return entry
+
+
+@contextmanager
+def judge_session(entry, *, no_cache: bool = False) -> Iterator[GenerationSession]:
+    """The judge loaded on the user's generation cache, decoding greedily whatever the config's
+    `generation:` says for the models it evaluates; closed on the way out."""
+    store = GenerationCache()
+    try:
+        backend = entry.spec.load(entry.settings)
+        try:
+            yield GenerationSession(backend, entry, GenerationSettings(), NoCache(store) if no_cache else store)
+        finally:
+            backend.close()
+    finally:
+        store.close()
 
 
 def _report(score: JudgeScore, outcome, where) -> str:
@@ -138,6 +186,10 @@ def judge_command(
         if any(o is not None for o in (src, hyp, hyp_b, ref)):
             raise HarnessError("--run: judges a results folder; --src, --hyp, --hyp-b and --ref are for files")
         items, definition = _run_items(run, task, system, system_b)
+        manifest = read_manifest(run)
+        # where the judgements will go, and the run's earlier ones, checked before the judge loads
+        run_path = judgement_path(run, system, task, model, judge_prompt.name, system_b)
+        judged = read_judgements(run, manifest) or JudgementsDoc(run=manifest.run, judgements=[])
         where = lambda n, i: f"{run} {system} {task} item {i}"  # noqa: E731
     else:
         if system is not None or system_b is not None:
@@ -150,30 +202,17 @@ def judge_command(
         second = "--system-b" if run is not None else "--hyp-b"
         raise HarnessError(f"{second}: {'required' if items[0].hypothesis_b is None else 'only'} with a pairwise "
                            f"prompt (--prompt {prompt} is {judge_prompt.kind})")
-    run_config = load_config(config)
-    names = [m.name for m in run_config.models]
-    if model not in names:
-        raise HarnessError(f"--model: no model '{model}' in {config}{did_you_mean(model, names)}")
-    entry = run_config.model(model)
+    entry = judge_entry(config, model, "--model")
     if not check:
         judge = Judge(judge_prompt, source_lang=definition.source_lang, target_lang=definition.target_lang)
         judge.queries(items)  # bad input stops here, before the judge loads
-    entry.spec.check(entry.settings, {})
-    store = GenerationCache()
-    cache = NoCache(store) if no_cache else store
-    backend = entry.spec.load(entry.settings)
-    try:
-        # greedy, whatever the config's `generation:` says for the models it evaluates
-        session = GenerationSession(backend, entry, GenerationSettings(), cache)
+    with judge_session(entry, no_cache=no_cache) as session:
         if check:
             cells = run_judge_check(session, judge_prompt, dataset, per_type=per_type, seed=seed, n_boot=n_boot)
         else:
             outcome = judge.run(session, items)
-    finally:
-        backend.close()
-        store.close()
     if check:
-        name = f"{model}@{sha256_json(session.identity)[:12]}"
+        name = judge_label(session)
         if as_json:
             typer.echo(json.dumps({"judge": name, "prompt": judge_prompt.label,
                                    "cells": [asdict(c) for c in cells]}, ensure_ascii=False))
@@ -184,6 +223,8 @@ def judge_command(
     score = judge_score(outcome, seed=seed, n_boot=n_boot)
     if out is not None:
         write_jsonl(out, [j.to_dict() for j in outcome.judgements])
+    if run is not None:
+        _record_in_run(run, run_path, judged, system, task, system_b, score, outcome)
     if as_json:
         typer.echo(json.dumps({**score.to_dict(), "generated": outcome.generated, "cached": outcome.cached},
                               ensure_ascii=False))

@@ -138,9 +138,13 @@ class Judge:
                 parsed = self.parse(answers[item.id].raw, item)
             judgements.append(Judgement(item.id, parsed.value, parsed.problem, tuple(answers[i].raw for i in ids),
                                         parsed.detail, any(truncated[i] for i in ids)))
-        name = f"{session.model}@{sha256_json(session.identity)[:12]}"
         tokens = sum(c.output_tokens for c in answers.values())
-        return JudgeOutcome(name, self.prompt, judgements, generated, len(queries) - generated, tokens)
+        return JudgeOutcome(judge_label(session), self.prompt, judgements, generated, len(queries) - generated, tokens)
+
+
+def judge_label(session: GenerationSession) -> str:
+    """`name@identity-hash`: how signatures and reports name a judge (12 hex digits of its identity's sha256)."""
+    return f"{session.model}@{sha256_json(session.identity)[:12]}"
 
 
 class _Silent:

@@ -10,7 +10,7 @@ from harness.environment import now
 from harness.errors import HarnessError
 from harness.io import write_text
 from harness.record import SCHEMA_VERSION, Prediction, ScoresDoc, SummaryRow, Throughput, prediction_path, \
-    read_manifest, read_predictions, write_predictions, write_scores
+    read_judgements, read_manifest, read_predictions, write_predictions, write_scores
 from harness.metric_table import higher_is_better
 from harness.report.tables import PairPower, render_csv, render_markdown
 from harness.score import compare, get_metric, score_with_items
@@ -48,6 +48,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
             if unknown:
                 raise HarnessError(f"{path}: ids not in the dataset: {', '.join(unknown[:5])}")
             pairs.append((model, task, throughput, path, predictions))
+    judgements = read_judgements(folder, manifest)  # kept as they are: the judge is not asked again
     score_rows, summary_rows = [], []
     ranked: dict[str, list[tuple]] = {}  # task → (main metric value, model, item ids, hypotheses, references, scorer)
     for model, task, throughput, path, predictions in pairs:
@@ -92,7 +93,7 @@ def rescore(folder: Path, *, n_boot: int = 1000) -> ScoresDoc:
         write_predictions(path, predictions)
     write_scores(folder, scores_doc)
     power = {task: best_pair_power(definitions[task], rows, seed, n_boot) for task, rows in ranked.items() if len(rows) > 1}
-    write_text(folder / "results.md", render_markdown(manifest, scores_doc, power))
+    write_text(folder / "results.md", render_markdown(manifest, scores_doc, power, judgements))
     write_text(folder / "results.csv", render_csv(manifest, scores_doc))
     return scores_doc
 

@@ -1,4 +1,5 @@
-"""results.md and results.csv of one results folder: one table per task, models as rows (config order)."""
+"""results.md and results.csv of one results folder: one table per task, models as rows (config order);
+results.md ends with the judge's scores when `harness judge --run` judged the run (`judge_section`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from harness.data.provenance import AGREEMENT_NAME, agreement_label, task_references_label
-from harness.io import csv_text, markdown_table
-from harness.record import Manifest, ScoreRow, ScoresDoc, SummaryRow
+from harness.io import csv_text, md_code, markdown_table
+from harness.record import JudgementsDoc, Manifest, ScoreRow, ScoresDoc, SummaryRow
 from harness.score.power import ALPHA, POWER
 from harness.tasks import TASKS
 
@@ -80,8 +81,40 @@ def role_name(role: str) -> str:
     return AGREEMENT_NAME if role == "agreement" else role
 
 
-def render_markdown(manifest: Manifest, scores_doc: ScoresDoc, power: Mapping[str, PairPower] | None = None) -> str:
-    """results.md; ``power`` (task → its best pair's MDE, pipeline.rescore computes it) adds the MDE line."""
+JUDGE_BEGIN, JUDGE_END = "<!-- judge-scores:begin -->", "<!-- judge-scores:end -->"
+
+
+def judge_section(doc: JudgementsDoc | None) -> str:
+    """The judge scores of results.md (empty without judgements), between markers: `harness judge
+    --run` replaces just this part (`with_judge_section`), rescoring nothing."""
+    if doc is None or not doc.judgements:
+        return ""
+    rows = []
+    for r in doc.judgements:
+        value = "n/a (no answer parsed)" if r.value is None else f"{r.value:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}]"
+        system = r.model if r.system_b is None else f"{r.system_b} over {r.model}"
+        rows.append([r.task, system, f"{r.judge}, {r.metric}", str(r.n), str(r.n_unparsed), value, md_code(r.file)])
+    lines = ["", JUDGE_BEGIN, "## Judge scores", "",
+             "A model as a judge (`harness judge --run`), 0–100 with the 95 % bootstrap CI over the parsed items. "
+             "Unparsed answers are counted and left out of the mean, never scored as 0. A judge's score means "
+             "something only with its accuracy on `harness metrics check`'s controlled errors (docs/scoring.md), "
+             "and is comparable only under one signature.", ""]
+    lines += markdown_table(["task", "model", "judge", "n", "unparsed", "score", "judgements"], rows, "lllrrrl")
+    lines += ["", "Signatures:"] + list(dict.fromkeys(f"- `{r.signature}`" for r in doc.judgements))
+    return "\n".join([*lines, JUDGE_END]) + "\n"
+
+
+def with_judge_section(results_md: str, doc: JudgementsDoc | None) -> str:
+    """results.md with its judge section replaced (or added at the end)."""
+    if JUDGE_BEGIN in results_md:
+        results_md = results_md.split(JUDGE_BEGIN, 1)[0].rstrip("\n") + "\n"
+    return results_md + judge_section(doc)
+
+
+def render_markdown(manifest: Manifest, scores_doc: ScoresDoc, power: Mapping[str, PairPower] | None = None,
+                    judgements: JudgementsDoc | None = None) -> str:
+    """results.md; ``power`` (task → its best pair's MDE, pipeline.rescore computes it) adds the MDE line;
+    ``judgements`` (judgements.json) the judge section at the end."""
     provenance = manifest.reference_provenance
 
     git = manifest.git_commit
@@ -145,7 +178,7 @@ def render_markdown(manifest: Manifest, scores_doc: ScoresDoc, power: Mapping[st
             notes.append(f"{len(ids)} item(s) left out for missing references: {', '.join(ids)}.")
         if notes:
             lines += ["", "Notes:"] + [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + judge_section(judgements)
 
 
 def render_csv(manifest: Manifest, scores_doc: ScoresDoc) -> str:

@@ -1,5 +1,6 @@
 """A scripted judge backend: its answer to a prompt is the first `answers` entry whose key (a regular
-expression) is found in the rendered prompt, else `default`. Tests build a model entry for the generation session with `entry(...)`."""
+expression) is found in the rendered prompt, else `default`. Tests build a model entry for the generation session
+with `entry(...)`, or `register(monkeypatch)` it as `backend: scripted` for run configs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
+from harness.generate import registry
 from harness.generate.base import Backend
-from harness.generate.registry import BackendSpec
 from harness.request import Completion, GenerationSettings, Rendered
 
 
@@ -46,7 +47,7 @@ def load(settings: ScriptedSettings) -> Scripted:
     return Scripted(settings)
 
 
-SPEC = BackendSpec(f"{__name__}:ScriptedSettings", f"{__name__}:load")
+SPEC = registry.BackendSpec(f"{__name__}:ScriptedSettings", f"{__name__}:load")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Entry:
     backend: str = "scripted"
 
     @property
-    def spec(self) -> BackendSpec:
+    def spec(self) -> registry.BackendSpec:
         return SPEC
 
 
@@ -66,3 +67,8 @@ def entry(name: str = "judge", **settings) -> Entry:
     return Entry(name, ScriptedSettings(**settings))
 
 
+
+
+def register(monkeypatch) -> None:
+    """Makes `backend: scripted` usable in a run config, for tests through the CLI."""
+    monkeypatch.setitem(registry.BACKENDS, "scripted", SPEC)
