@@ -150,8 +150,7 @@ def test_docs_table_is_what_the_check_computes(root):
     documented = _table_cells(sens.section((root / "docs" / "scoring.md").read_text(encoding="utf-8")))
     assert {k[2] for k in documented} >= {*metrics, "ter", "bertscore"}
     for c in sens.run_check(root / "data", metrics, per_type=100, seed=0):
-        # the "term" rows are newer than the table: drop this condition once docs/scoring.md is regenerated
-        if c.accuracy is not None and c.kind != "term":
+        if c.accuracy is not None:
             assert documented[(c.lang, c.kind, c.metric)] == (c.n, f"{c.accuracy:.0f} [{c.ci_low:.0f}, {c.ci_high:.0f}]")
 
 

@@ -165,8 +165,9 @@ def test_defaults_and_names():
                            "translate_zh_en", "translate_zh_en_doc", "translate_en_zh"]
     assert TASKS["summarize_zh"].metrics == ["rouge1", "rouge2", "rougeL", "rougeLsum"]
     assert TASKS["translate_en_zh"].metrics == ["bleu", "chrf++"]
-    # the neural metrics: tests/test_bertscore.py, test_comet.py; numbers: tests/test_numbers_metric.py
-    assert set(METRIC_NAMES) == set(ALL_ZH) | {"bertscore", "comet", "numbers"}
+    # the neural metrics: tests/test_bertscore.py, test_comet.py; numbers: tests/test_numbers_metric.py;
+    # terms: tests/test_terms.py
+    assert set(METRIC_NAMES) == set(ALL_ZH) | {"bertscore", "comet", "numbers", "terms"}
     assert [s.metric for s in score("translate_zh_en", ["a b"], [["a b"]], n_boot=5)] == ["bleu", "chrf++"]
 
 
